@@ -1,0 +1,1 @@
+print("GrammarBench: not implemented yet")

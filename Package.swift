@@ -1,0 +1,96 @@
+// swift-tools-version:6.0
+import Foundation
+import PackageDescription
+
+// llama.cpp is built by scripts/bootstrap into a cache outside the repo (static libraries), so a
+// plain `swift build` works after bootstrap with no environment variables or pkg-config paths.
+let llamaVersion = "0.3.36"
+let cacheRoot = ProcessInfo.processInfo.environment["SWITCHBOARD_CACHE"]
+    ?? (FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/switchboard")
+let llamaPrefix = "\(cacheRoot)/llama.cpp-\(llamaVersion)"
+
+let package = Package(
+    name: "Switchboard",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "switchboard", targets: ["switchboard"]),
+        .library(name: "ChatAPI", targets: ["ChatAPI"]),
+        .library(name: "JSONSchemaKit", targets: ["JSONSchemaKit"]),
+        .library(name: "Grammar", targets: ["Grammar"]),
+        .library(name: "ChatTemplates", targets: ["ChatTemplates"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+    ],
+    targets: [
+        // OpenAI wire types, JSON value/parser, validation, the ChatEvent stream, SSE.
+        .target(
+            name: "ChatAPI",
+            dependencies: [.product(name: "OrderedCollections", package: "swift-collections")]),
+        // JSON Schema 2020-12 model and validator.
+        .target(name: "JSONSchemaKit", dependencies: ["ChatAPI"]),
+        // Constrained decoding: schema -> grammar -> token masks. No llama.cpp dependency.
+        .target(name: "Grammar", dependencies: ["ChatAPI", "JSONSchemaKit"]),
+        // Jinja interpreter for chat templates and per-family tool-call formats.
+        .target(name: "ChatTemplates", dependencies: ["ChatAPI"]),
+        // Thin C shim over llama.h, linked statically against the bootstrap cache.
+        .target(
+            name: "CLlama",
+            cSettings: [.unsafeFlags(["-I\(llamaPrefix)/include"])],
+            linkerSettings: [
+                .unsafeFlags(["-L\(llamaPrefix)/lib"]),
+                .linkedLibrary("llama"), .linkedLibrary("ggml"), .linkedLibrary("ggml-cpu"),
+                .linkedLibrary("ggml-base"), .linkedLibrary("stdc++"), .linkedLibrary("gomp"),
+                .linkedLibrary("m"),
+            ]),
+        // Model loading, scheduling, sampling, constrained generation on llama.cpp.
+        .target(
+            name: "LocalEngine",
+            dependencies: [
+                "CLlama", "ChatAPI", "Grammar", "ChatTemplates",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        // Model registry and routing.
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "ChatAPI", "LocalEngine", "JSONSchemaKit",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        // Hummingbird HTTP front end.
+        .target(
+            name: "Server",
+            dependencies: [
+                "Gateway", "ChatAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(
+            name: "switchboard",
+            dependencies: [
+                "Server", "Gateway", "LocalEngine", "ChatTemplates", "CLlama",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(
+            name: "GrammarBench",
+            dependencies: ["Grammar", "JSONSchemaKit", "ChatAPI"],
+            path: "Benchmarks/GrammarBench"),
+
+        .testTarget(name: "ChatAPITests", dependencies: ["ChatAPI"]),
+        .testTarget(name: "JSONSchemaKitTests", dependencies: ["JSONSchemaKit", "ChatAPI"]),
+        .testTarget(name: "GrammarTests", dependencies: ["Grammar", "JSONSchemaKit", "ChatAPI"]),
+        .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "ChatAPI"]),
+        .testTarget(name: "LocalEngineTests", dependencies: ["LocalEngine", "ChatAPI"]),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "Server", "Gateway", "ChatAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]),
+    ],
+    swiftLanguageModes: [.v5]
+)

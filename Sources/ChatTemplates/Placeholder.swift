@@ -1,0 +1,1 @@
+// ChatTemplates: see ARCHITECTURE.md for this target's job.

@@ -1,0 +1,1 @@
+// Gateway: see ARCHITECTURE.md for this target's job.

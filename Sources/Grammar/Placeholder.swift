@@ -1,0 +1,1 @@
+// Grammar: see ARCHITECTURE.md for this target's job.

@@ -1,0 +1,1 @@
+// JSONSchemaKit: see ARCHITECTURE.md for this target's job.

@@ -1,0 +1,1 @@
+// LocalEngine: see ARCHITECTURE.md for this target's job.

@@ -1,0 +1,1 @@
+// Server: see ARCHITECTURE.md for this target's job.
