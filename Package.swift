@@ -30,10 +30,12 @@ let package = Package(
         .target(
             name: "ChatAPI",
             dependencies: [.product(name: "OrderedCollections", package: "swift-collections")]),
+        // Pure-Swift reader of GGUF metadata (tokenizer vocabulary, chat template); no llama.cpp.
+        .target(name: "GGUF"),
         // JSON Schema 2020-12 model and validator.
         .target(name: "JSONSchemaKit", dependencies: ["ChatAPI"]),
         // Constrained decoding: schema -> grammar -> token masks. No llama.cpp dependency.
-        .target(name: "Grammar", dependencies: ["ChatAPI", "JSONSchemaKit"]),
+        .target(name: "Grammar", dependencies: ["ChatAPI", "JSONSchemaKit", "GGUF"]),
         // Jinja interpreter for chat templates and per-family tool-call formats.
         .target(name: "ChatTemplates", dependencies: ["ChatAPI"]),
         // Thin C shim over llama.h, linked statically against the bootstrap cache.
@@ -71,18 +73,19 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "Server", "Gateway", "LocalEngine", "ChatTemplates", "CLlama",
+                "Server", "Gateway", "LocalEngine", "ChatTemplates", "CLlama", "GGUF",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
             name: "GrammarBench",
-            dependencies: ["Grammar", "JSONSchemaKit", "ChatAPI"],
+            dependencies: ["Grammar", "JSONSchemaKit", "ChatAPI", "GGUF"],
             path: "Benchmarks/GrammarBench"),
 
         .testTarget(name: "ChatAPITests", dependencies: ["ChatAPI"]),
+        .testTarget(name: "GGUFTests", dependencies: ["GGUF"]),
         .testTarget(name: "JSONSchemaKitTests", dependencies: ["JSONSchemaKit", "ChatAPI"]),
-        .testTarget(name: "GrammarTests", dependencies: ["Grammar", "JSONSchemaKit", "ChatAPI"]),
+        .testTarget(name: "GrammarTests", dependencies: ["Grammar", "JSONSchemaKit", "ChatAPI", "GGUF"]),
         .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "ChatAPI"]),
         .testTarget(name: "LocalEngineTests", dependencies: ["LocalEngine", "ChatAPI"]),
         .testTarget(

@@ -70,7 +70,7 @@ public struct JSONParser {
     }
 
     private mutating func expectWord(_ word: StaticString) throws {
-        let n = word.utf8CodeUnitsCount
+        let n = word.utf8CodeUnitCount
         guard pos + n <= bytes.count else { throw error("invalid literal") }
         let w = word.utf8Start
         for i in 0..<n where bytes[pos + i] != w[i] { throw error("invalid literal") }

@@ -1,0 +1,1 @@
+// GGUF: see GGUFFile.swift

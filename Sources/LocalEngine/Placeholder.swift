@@ -1,1 +1,0 @@
-// LocalEngine: see ARCHITECTURE.md for this target's job.
