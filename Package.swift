@@ -29,7 +29,9 @@ let package = Package(
         // OpenAI wire types, JSON value/parser, validation, the ChatEvent stream, SSE.
         .target(
             name: "ChatAPI",
-            dependencies: [.product(name: "OrderedCollections", package: "swift-collections")]),
+            dependencies: [.product(name: "OrderedCollections", package: "swift-collections")],
+            // Double.rounded() and friends call libm, which a Foundation-free target must name.
+            linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
         // Pure-Swift reader of GGUF metadata (tokenizer vocabulary, chat template); no llama.cpp.
         .target(name: "GGUF"),
         // JSON Schema 2020-12 model and validator.

@@ -36,9 +36,28 @@ final class ServerProcess: @unchecked Sendable {
         process.standardOutput = log
         process.standardError = log
         try process.run()
-        let pid = process.processIdentifier
-        atexit_b { kill(pid, SIGTERM) }
+        ServerProcess.killAtExit(process.processIdentifier)
         try waitUntilHealthy()
+    }
+
+    /// Servers still running when the test process exits are terminated then, not leaked.
+    private static let pids = PIDList()
+    private final class PIDList: @unchecked Sendable {
+        let lock = NSLock()
+        var pids: [pid_t] = []
+    }
+    private static let registerExitHook: Void = {
+        atexit {
+            ServerProcess.pids.lock.lock()
+            for pid in ServerProcess.pids.pids { kill(pid, SIGTERM) }
+            ServerProcess.pids.lock.unlock()
+        }
+    }()
+    static func killAtExit(_ pid: pid_t) {
+        _ = registerExitHook
+        pids.lock.lock()
+        pids.pids.append(pid)
+        pids.lock.unlock()
     }
 
     private func waitUntilHealthy() throws {
