@@ -113,7 +113,7 @@ final class GenerationWorker: @unchecked Sendable {
             processor?.process(logits)
             let token = sampler.sample(logits)
             processor?.didAccept(token)
-            if model.isEndOfGeneration[Int(token)] { return finish(.stop) }
+            if model.endOfGenerationFlags[Int(token)] { return finish(.stop) }
             sampler.accept(token)
             generated += 1
             let text = streamer.append(model.tokenBytes(token))

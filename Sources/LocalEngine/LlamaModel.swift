@@ -32,8 +32,8 @@ public final class LlamaModel: @unchecked Sendable {
     let pieceBytes: [UInt8]
     /// pieceOffsets[t] ..< pieceOffsets[t + 1] is token t's range in `pieceBytes`.
     let pieceOffsets: [Int32]
-    /// isEndOfGeneration[t] for every token t.
-    let isEndOfGeneration: [Bool]
+    /// endOfGenerationFlags[t] for every token t.
+    let endOfGenerationFlags: [Bool]
 
     /// Loads the GGUF at `path` (memory-mapped). Throws `modelNotFound` / `modelLoadFailed`.
     public init(path: String) throws {
@@ -87,7 +87,7 @@ public final class LlamaModel: @unchecked Sendable {
         }
         self.pieceBytes = bytes
         self.pieceOffsets = offsets
-        self.isEndOfGeneration = eog
+        self.endOfGenerationFlags = eog
         self.endOfGenerationTokens = eogTokens
 
         let fileName = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
@@ -152,6 +152,6 @@ public final class LlamaModel: @unchecked Sendable {
 
     /// Whether `token` ends a generation (end-of-sequence, end-of-turn, …).
     public func isEndOfGeneration(_ token: Int32) -> Bool {
-        token >= 0 && Int(token) < vocabularySize && isEndOfGeneration[Int(token)]
+        token >= 0 && Int(token) < vocabularySize && endOfGenerationFlags[Int(token)]
     }
 }

@@ -92,7 +92,7 @@ public final class TokenSampler {
                 }
                 if parameters.topP < 1 {
                     count = Self.selectNucleus(
-                        ids, weights, count: count, mass: Float(max(parameters.topP, 0) * total))
+                        ids, weights, count: count, mass: max(parameters.topP, 0) * total)
                     total = 0
                     for i in 0..<count { total += Double(weights[i]) }
                 }
@@ -112,7 +112,7 @@ public final class TokenSampler {
     /// expected linear time; deterministic, so a seed reproduces the same draw.
     static func selectNucleus(
         _ ids: UnsafeMutableBufferPointer<Int32>, _ weights: UnsafeMutableBufferPointer<Float>,
-        count: Int, mass: Float
+        count: Int, mass: Double
     ) -> Int {
         var lo = 0
         var hi = count
@@ -127,11 +127,11 @@ public final class TokenSampler {
             let pivot = max(min(a, b), min(max(a, b), c))
             // Dutch-flag partition of [lo, hi): > pivot | == pivot | < pivot.
             var greaterEnd = lo, i = lo, lessStart = hi
-            var greaterSum: Float = 0
+            var greaterSum: Double = 0
             while i < lessStart {
                 let w = weights[i]
                 if w > pivot {
-                    greaterSum += w
+                    greaterSum += Double(w)
                     swapAt(i, greaterEnd)
                     greaterEnd += 1
                     i += 1
@@ -148,9 +148,9 @@ public final class TokenSampler {
             }
             need -= greaterSum
             let equalCount = lessStart - greaterEnd
-            let equalSum = Float(equalCount) * pivot
+            let equalSum = Double(equalCount) * Double(pivot)
             if equalSum >= need {
-                let taken = min(equalCount, max(1, Int((need / pivot).rounded(.up))))
+                let taken = min(equalCount, max(1, Int((need / Double(pivot)).rounded(.up))))
                 return greaterEnd + taken
             }
             need -= equalSum
@@ -171,7 +171,7 @@ public final class TokenSampler {
         while end < hi {
             let w = weights[end]
             end += 1
-            need -= w
+            need -= Double(w)
             if need <= 0 { break }
         }
         return max(end, 1)

@@ -85,8 +85,8 @@ final class TokenSamplerTests: XCTestCase {
             }
             var ids = (0..<n).map { Int32($0) }
             let original = weights
-            let total = weights.reduce(0, +)
-            let topP = Float(rng.nextUnit())
+            let total = weights.reduce(0.0) { $0 + Double($1) }
+            let topP = rng.nextUnit()
             let mass = topP * total
             let size = ids.withUnsafeMutableBufferPointer { i in
                 weights.withUnsafeMutableBufferPointer { w in
@@ -96,9 +96,9 @@ final class TokenSamplerTests: XCTestCase {
             // Reference: sort descending, keep until the running sum reaches the mass.
             let sorted = original.sorted(by: >)
             var expected = 0
-            var sum: Float = 0
+            var sum: Double = 0
             repeat {
-                sum += sorted[expected]
+                sum += Double(sorted[expected])
                 expected += 1
             } while expected < n && sum < mass
             XCTAssertEqual(size, expected, "trial \(trial) n \(n) topP \(topP)")
