@@ -12,7 +12,43 @@ public struct LocalChatBackend: ChatBackend {
     }
 
     public func startCompletion(_ request: ChatCompletionRequest) async throws -> AsyncThrowingStream<ChatEvent, Error> {
-        engine.generate(try generationRequest(for: request))
+        let events = engine.generate(try generationRequest(for: request))
+        // Re-emit with engine errors translated to API errors; cancelling the consumer of this
+        // stream cancels the task, which drops the engine's stream and stops generation.
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    for try await event in events { continuation.yield(event) }
+                    continuation.finish()
+                } catch let error as LocalEngineError {
+                    continuation.finish(throwing: Self.apiError(for: error))
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// The client-facing form of an engine failure.
+    static func apiError(for error: LocalEngineError) -> APIError {
+        switch error {
+        case .promptTooLong(let tokens, let limit):
+            return .invalidRequest(
+                "This model's maximum context length is \(limit) tokens. However, your messages resulted in \(tokens) tokens, leaving no room for the completion. Please reduce the length of the messages.",
+                param: "messages", code: "context_length_exceeded")
+        case .invalidRequest(let message):
+            return .invalidRequest("Invalid request: \(message).")
+        case .templateFailed(let message):
+            return .invalidRequest("The model's chat template could not render these messages: \(message)", param: "messages", code: "template_error")
+        case .queueFull(let limit):
+            return APIError(status: 429, message: "The server is busy: \(limit) requests are already waiting. Please retry shortly.",
+                            type: "rate_limit_error", code: "server_busy")
+        case .shutDown:
+            return APIError(status: 503, message: "The server is shutting down.", type: "server_error", code: "unavailable")
+        default:
+            return .server("The local engine failed: \(error).")
+        }
     }
 
     /// Maps an API request onto the engine's request, rejecting what a text model cannot do.
@@ -47,6 +83,11 @@ public struct LocalChatBackend: ChatBackend {
         g.stop = request.stop
         g.sampling.temperature = request.temperature ?? 1.0
         g.sampling.topP = request.topP ?? 1.0
+        if g.sampling.topP == 0 {
+            // A nucleus of zero mass keeps only the most likely token: greedy decoding.
+            g.sampling.temperature = 0
+            g.sampling.topP = 1
+        }
         g.sampling.seed = request.seed.map { UInt64(bitPattern: Int64($0)) }
         g.sampling.presencePenalty = request.presencePenalty ?? 0
         g.sampling.frequencyPenalty = request.frequencyPenalty ?? 0

@@ -1,14 +1,9 @@
 import Foundation
+import LocalEngine
 
-/// Where `scripts/bootstrap` puts things: `$SWITCHBOARD_CACHE`, else `~/.cache/switchboard`.
+/// The embedded default model that `scripts/bootstrap` fetches and verifies.
 enum BootstrapCache {
-    static var root: String {
-        ProcessInfo.processInfo.environment["SWITCHBOARD_CACHE"]
-            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/switchboard").path
-    }
-
-    /// The embedded default model (SmolLM2-135M-Instruct, Q4_1), fetched and verified by bootstrap.
-    static var defaultModelPath: String { root + "/models/SmolLM2-135M-Instruct.Q4_1.gguf" }
+    static var defaultModelPath: String { LocalEngineConfiguration.defaultModelPath }
 
     /// The default model path, or an error telling how to get it.
     static func requireDefaultModel() throws -> String {
