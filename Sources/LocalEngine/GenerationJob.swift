@@ -9,6 +9,7 @@ final class GenerationJob: @unchecked Sendable {
     let continuation: AsyncThrowingStream<ChatEvent, Error>.Continuation
     private let lock = NSLock()
     private var cancelled = false
+    private var cancellationError: Error?
 
     init(request: GenerationRequest, promptTokens: [Int32],
          continuation: AsyncThrowingStream<ChatEvent, Error>.Continuation) {
@@ -18,5 +19,22 @@ final class GenerationJob: @unchecked Sendable {
     }
 
     var isCancelled: Bool { lock.withLock { cancelled } }
-    func cancel() { lock.withLock { cancelled = true } }
+
+    /// Marks the job cancelled; with an error, the consumer is told why (engine shutdown),
+    /// without one the consumer is assumed gone.
+    func cancel(because error: Error? = nil) {
+        lock.withLock {
+            cancelled = true
+            if cancellationError == nil { cancellationError = error }
+        }
+    }
+
+    /// Ends a cancelled job's stream: quietly, or with the cancellation error.
+    func finishCancelled() {
+        if let error = lock.withLock({ cancellationError }) {
+            continuation.finish(throwing: error)
+        } else {
+            continuation.finish()
+        }
+    }
 }

@@ -10,6 +10,7 @@ final class GenerationWorker: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [GenerationJob] = []  // guarded by `condition`
     private var running = true  // guarded by `condition`
+    private var current: GenerationJob?  // guarded by `condition`
     private let maxQueued: Int
     private let reusePromptPrefix: Bool
     private let logger = Logger(label: "switchboard.engine")
@@ -46,10 +47,11 @@ final class GenerationWorker: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Stops the thread after the current job; queued jobs end with `shutDown`.
+    /// Stops the thread: the running job is cancelled, queued jobs end with `shutDown`.
     func shutdown() {
         condition.lock()
         running = false
+        current?.cancel(because: LocalEngineError.shutDown)
         let abandoned = queue
         queue.removeAll()
         condition.signal()
@@ -60,15 +62,17 @@ final class GenerationWorker: @unchecked Sendable {
     private func nextJob() -> GenerationJob? {
         condition.lock()
         defer { condition.unlock() }
+        current = nil
         while running && queue.isEmpty { condition.wait() }
         guard running else { return nil }
-        return queue.removeFirst()
+        current = queue.removeFirst()
+        return current
     }
 
     private func runLoop() {
         while let job = nextJob() {
             if job.isCancelled {
-                job.continuation.finish()
+                job.finishCancelled()
                 continue
             }
             do {
@@ -85,8 +89,7 @@ final class GenerationWorker: @unchecked Sendable {
         let prompt = job.promptTokens
         let cached = reusePromptPrefix ? context.reusePrefix(of: prompt) : { context.clear(); return 0 }()
         guard try context.decode(prompt[cached...], shouldContinue: { !job.isCancelled }) else {
-            job.continuation.finish()
-            return
+            return job.finishCancelled()
         }
 
         let model = context.model
@@ -107,7 +110,7 @@ final class GenerationWorker: @unchecked Sendable {
             if generated >= maxTokens { return finish(.length) }
             if job.isCancelled {
                 logger.debug("generation cancelled after \(generated) tokens")
-                return job.continuation.finish()
+                return job.finishCancelled()
             }
             let logits = context.lastLogits()
             processor?.process(logits)

@@ -251,4 +251,25 @@ final class LocalEngineTests: XCTestCase {
         request = chat("Hi", temperature: -1)
         XCTAssertThrowsError(try engine.validate(request))
     }
+
+    func testShuttingDownEndsRunningAndQueuedRequestsWithAnError() async throws {
+        _ = try requireEngine(TestEngines.shared)
+        var engine: LocalEngine? = try LocalEngine(configuration: LocalEngineConfiguration(modelPath: TestEngines.modelPath))
+        var request = chat("Write a long essay about the sea.", maxTokens: 2000)
+        let recorder = RecordingProcessor(banned: engine!.model.endOfGenerationTokens)
+        request.logitsProcessor = recorder
+        let running = engine!.generate(request)
+        let queued = engine!.generate(chat("Hi"))
+        while recorder.steps < 3 { try await Task.sleep(nanoseconds: 5_000_000) }
+        engine = nil  // deinit shuts the generation thread down
+        for stream in [running, queued] {
+            do {
+                _ = try await collect(stream)
+                XCTFail("expected shutDown")
+            } catch let error as LocalEngineError {
+                XCTAssertEqual(error, .shutDown)
+            }
+        }
+        XCTAssertLessThan(recorder.steps, 2000)
+    }
 }
