@@ -106,6 +106,7 @@ public struct ToolCallStreamParser {
                 c.raw += buffer[pos...]
                 if c.started { sink.event(.toolCallFinished(index: nextIndex)); nextIndex += 1 }
             } else {
+                c.raw += buffer[pos...]
                 pos = buffer.count
                 fail(c, "the output ended inside a tool call")
             }
