@@ -10,7 +10,7 @@ extension ToolCallFormat {
         let t = template
         func has(_ s: String) -> Bool { t.contains(s) }
 
-        if has("<|channel|>") && has("to=functions.") || has("to=\" + \"functions.") { return .gptOss }
+        if has("<|channel|>") && has("<|call|>") { return .gptOss }
         if has("<|tool_calls_section_begin|>") { return .kimiK2 }
         if has("<｜tool▁calls▁begin｜>") || has("<｜tool▁call▁begin｜>") {
             return has("```json") ? .deepseekR1 : .deepseekV31
