@@ -348,8 +348,10 @@ public struct ToolCallStreamParser {
                     switch style {
                     case .plain: c.name = name
                     case .recipient:
-                        if name == "all" { return .toText }
-                        c.name = name
+                        // Tolerate a repeated ">>>" when the prompt already ended with one.
+                        let recipient = name.hasPrefix(">>>") ? String(name.dropFirst(3)) : name
+                        if recipient == "all" { return .toText }
+                        c.name = recipient
                     case .kimi:
                         c.id = name
                         var n = Substring(name)
