@@ -68,7 +68,7 @@ final class ToolCallFormatRoundTripTests: XCTestCase {
         let text = try renderer(format, content, calls)
         let (whole, _) = parseWhole(format, text)
         let context = "\(format): \(text.debugDescription)\n→ \(whole)"
-        XCTAssertEqual(whole.text.trimmingCharacters(in: .whitespacesAndNewlines), content ?? "", context,
+        XCTAssertEqual(whole.text, content ?? "", context,
                        file: file, line: line)
         XCTAssertEqual(whole.reasoning, "", context, file: file, line: line)
         XCTAssertEqual(whole.malformed, [], context, file: file, line: line)

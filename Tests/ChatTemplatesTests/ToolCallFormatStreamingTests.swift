@@ -6,15 +6,16 @@ import XCTest
 final class ToolCallFormatStreamingTests: XCTestCase {
     func testPartialMarkerIsHeldBackThenReleased() {
         var p = ToolCallFormat.hermes.makeParser(tools: testTools)
-        XCTAssertEqual(p.feed("Hello <tool_"), [.text("Hello ")])
+        // The space is held too: whitespace right before a call is dropped as layout.
+        XCTAssertEqual(p.feed("Hello <tool_"), [.text("Hello")])
         XCTAssertEqual(p.feed("ca"), [])
-        XCTAssertEqual(p.feed("X and more"), [.text("<tool_caX and more")])
+        XCTAssertEqual(p.feed("X and more"), [.text(" <tool_caX and more")])
         XCTAssertEqual(p.finish(), [])
     }
 
     func testArgumentsStreamAsTheyArrive() {
         var p = ToolCallFormat.hermes.makeParser(tools: testTools)
-        XCTAssertEqual(p.feed("Sure.\n<tool_call>\n{\"name\": \"ad"), [.text("Sure.\n")])
+        XCTAssertEqual(p.feed("Sure.\n<tool_call>\n{\"name\": \"ad"), [.text("Sure.")])
         XCTAssertEqual(p.feed("d\", \"arguments\": {\"a\": 1"),
                        [.toolCallStarted(index: 0, name: "add", id: nil), .argumentsDelta(index: 0, fragment: "{\"a\":1")])
         XCTAssertEqual(p.feed(", \"b\": \"x y\"}"), [.argumentsDelta(index: 0, fragment: ",\"b\":\"x y\"}")])
@@ -167,6 +168,18 @@ final class ToolCallFormatStreamingTests: XCTestCase {
         XCTAssertEqual(out.reasoning, "Okay.")
         XCTAssertEqual(out.calls.map(\.name), ["add", "get_weather"])
         XCTAssertEqual(out.text, "<｜end▁of▁sentence｜>")
+    }
+
+    func testSectionMarkersSeparatedByWhitespaceDoNotLeak() {
+        for (format, text) in [
+            (ToolCallFormat.deepseekV31, "Sure.\n<｜tool▁calls▁begin｜>\n<｜tool▁call▁begin｜>add<｜tool▁sep｜>{\"a\": 1}<｜tool▁call▁end｜>\n<｜tool▁calls▁end｜>"),
+            (.kimiK2, "Sure. <|tool_calls_section_begin|> <|tool_call_begin|>functions.add:0<|tool_call_argument_begin|>{\"a\": 1}<|tool_call_end|> <|tool_calls_section_end|>"),
+        ] {
+            let (whole, _) = parseWhole(format, text)
+            XCTAssertEqual(whole.text, "Sure.", "\(format)")
+            XCTAssertEqual(whole.calls.map(\.argumentsText), ["{\"a\":1}"], "\(format)")
+            XCTAssertEqual(parseBytewise(format, text).0, whole, "\(format)")
+        }
     }
 
     func testGemmaTemplateNotation() {

@@ -46,6 +46,12 @@ extension ToolCallFormat {
                    wrapper: Bool = false) -> Step {
             .jsonCalls(.init(name: [name], arguments: arguments, id: id, allowWrapper: wrapper))
         }
+        /// A section `begin (call steps…)+ end`, each call opened by `call`; a call opened
+        /// without the section marker is accepted too.
+        func section(begin: String, call: String, end: String, _ steps: [Step]) -> [ParsePlan.Trigger] {
+            let all = [Step.optionalLiteral(call.bytes)] + steps
+            return [trigger(begin, all, next: call, end: end), trigger(call, all, next: call, end: end)]
+        }
         let think = [(open: "<think>".bytes, close: "</think>".bytes)]
 
         switch self {
@@ -81,17 +87,13 @@ extension ToolCallFormat {
             let steps: [Step] = [lit("function"), lit("<｜tool▁sep｜>"), name(["\n", "```"], keep: true), .begin,
                                  .optionalLiteral("```json".bytes), .jsonArguments, .optionalLiteral("```".bytes),
                                  lit("<｜tool▁call▁end｜>")]
-            return ParsePlan(triggers: [trigger("<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>", steps,
-                                                next: "<｜tool▁call▁begin｜>", end: "<｜tool▁calls▁end｜>"),
-                                        trigger("<｜tool▁call▁begin｜>", steps,
-                                                next: "<｜tool▁call▁begin｜>", end: "<｜tool▁calls▁end｜>")],
+            return ParsePlan(triggers: section(begin: "<｜tool▁calls▁begin｜>", call: "<｜tool▁call▁begin｜>",
+                                               end: "<｜tool▁calls▁end｜>", steps),
                              reasoning: think)
         case .deepseekV31:
             let steps: [Step] = [name(["<｜tool▁sep｜>"]), .begin, .jsonArguments, lit("<｜tool▁call▁end｜>")]
-            return ParsePlan(triggers: [trigger("<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>", steps,
-                                                next: "<｜tool▁call▁begin｜>", end: "<｜tool▁calls▁end｜>"),
-                                        trigger("<｜tool▁call▁begin｜>", steps,
-                                                next: "<｜tool▁call▁begin｜>", end: "<｜tool▁calls▁end｜>")],
+            return ParsePlan(triggers: section(begin: "<｜tool▁calls▁begin｜>", call: "<｜tool▁call▁begin｜>",
+                                               end: "<｜tool▁calls▁end｜>", steps),
                              reasoning: think)
         case .commandR7B:
             return ParsePlan(triggers: [trigger("<|START_ACTION|>", [calls(name: "tool_name", arguments: ["parameters"],
@@ -124,10 +126,8 @@ extension ToolCallFormat {
         case .kimiK2:
             let steps: [Step] = [name(["<|tool_call_argument_begin|>"], style: .kimi), .begin, .jsonArguments,
                                  lit("<|tool_call_end|>")]
-            return ParsePlan(triggers: [trigger("<|tool_calls_section_begin|><|tool_call_begin|>", steps,
-                                                next: "<|tool_call_begin|>", end: "<|tool_calls_section_end|>"),
-                                        trigger("<|tool_call_begin|>", steps,
-                                                next: "<|tool_call_begin|>", end: "<|tool_calls_section_end|>")],
+            return ParsePlan(triggers: section(begin: "<|tool_calls_section_begin|>", call: "<|tool_call_begin|>",
+                                               end: "<|tool_calls_section_end|>", steps),
                              reasoning: think)
         case .gemma:
             return ParsePlan(triggers: [trigger("<|tool_call>", [lit("call:"), name(["{"], keep: true), .begin,

@@ -41,6 +41,8 @@ public struct ToolCallStreamParser {
         var started = false
         /// Some call of this section was announced.
         var sectionStarted = false
+        /// Whitespace dropped before the trigger; restored if the call turns out to be text.
+        var leadingSpace: [UInt8] = []
         var sub: Sub = .none
     }
 
@@ -172,14 +174,24 @@ public struct ToolCallStreamParser {
             for r in plan.reasoning { consider(r.open, .reasoning(r.close)) }
             for d in plan.dropMarkers { consider(d, .drop) }
             if partial && !final {
-                sink.text(buffer[pos..<i]); pos = i
+                emitText(upTo: i, holdTrailingSpace: true)
                 return false
             }
             if let best {
-                sink.text(buffer[pos..<i]); pos = i
+                var space: [UInt8] = []
+                if case .trigger = best.action {
+                    // Whitespace between text and a call is layout, not content (it comes back
+                    // if the call turns out to be text).
+                    emitText(upTo: i, holdTrailingSpace: true)
+                    space = Array(buffer[pos..<i])
+                } else {
+                    emitText(upTo: i, holdTrailingSpace: false)
+                }
+                pos = i
                 switch best.action {
                 case .trigger(let t):
                     var c = CallState(layout: t.layout)
+                    c.leadingSpace = space
                     if t.consumed { c.raw = t.text; pos += t.text.count }
                     mode = .call(c)
                 case .reasoning(let close):
@@ -192,8 +204,16 @@ public struct ToolCallStreamParser {
             }
             i += 1
         }
-        sink.text(buffer[pos...]); pos = buffer.count
+        emitText(upTo: buffer.count, holdTrailingSpace: !final)
         return false
+    }
+
+    /// Emits text up to `end`; with `holdTrailingSpace`, trailing whitespace stays in the
+    /// buffer until it is known whether a call follows it.
+    private mutating func emitText(upTo end: Int, holdTrailingSpace: Bool) {
+        var e = end
+        if holdTrailingSpace { while e > pos, isSpace(buffer[e - 1]) { e -= 1 } }
+        sink.text(buffer[pos..<e]); pos = e
     }
 
     private mutating func stepReasoning(close: [UInt8], atStart: Bool, final: Bool) -> Bool {
@@ -272,9 +292,10 @@ public struct ToolCallStreamParser {
         } else if c.raw.isEmpty {
             // The trigger was part of the call text and nothing was read: release one byte so
             // text scanning moves past it.
+            sink.text(c.leadingSpace)
             if pos < buffer.count { sink.text(buffer[pos...pos]); pos += 1 }
         } else {
-            sink.text(c.raw)
+            sink.text(c.leadingSpace + c.raw)
         }
         mode = .text(trimLeading: false)
     }
