@@ -21,17 +21,23 @@ public struct ToolCallStreamParser {
     private var pos = 0
     private var pendingUTF8: [UInt8] = []
     private var mode: Mode
+    /// The call being read while `mode == .call` (kept out of `mode` so it is mutated in place).
+    private var call = CallState.idle
+    /// Text-mode markers, flattened once; `startsMarker[b]` says whether byte `b` can begin one.
+    private let markers: [(bytes: [UInt8], action: MarkerAction)]
+    private let startsMarker: [Bool]
     private var nextIndex = 0
     private var sink = EventSink()
 
     private enum Mode {
         case text(trimLeading: Bool)
         case reasoning(close: [UInt8], atStart: Bool)
-        case call(CallState)
+        case call
         case afterCall(ParsePlan.Layout)
     }
 
     private struct CallState {
+        static let idle = CallState(layout: ParsePlan.Layout(steps: []))
         var layout: ParsePlan.Layout
         var step = 0
         var raw: [UInt8] = []
@@ -44,6 +50,13 @@ public struct ToolCallStreamParser {
         /// Whitespace dropped before the trigger; restored if the call turns out to be text.
         var leadingSpace: [UInt8] = []
         var sub: Sub = .none
+
+        /// Moves the sub-state out (no copy), leaving `.none`.
+        mutating func takeSub() -> Sub {
+            var s = Sub.none
+            swap(&s, &sub)
+            return s
+        }
     }
 
     private enum Sub {
@@ -63,10 +76,19 @@ public struct ToolCallStreamParser {
         var byName: [String: ToolDescriptor] = [:]
         for t in tools { byName[t.name] = t }
         self.tools = byName
+        var markers: [(bytes: [UInt8], action: MarkerAction)] = []
+        for t in plan.triggers { markers.append((t.text, .trigger(t))) }
+        for r in plan.reasoning { markers.append((r.open, .reasoning(r.close))) }
+        for d in plan.dropMarkers { markers.append((d, .drop)) }
+        self.markers = markers
+        var starts = [Bool](repeating: false, count: 256)
+        for m in markers { if let b = m.bytes.first { starts[Int(b)] = true } }
+        self.startsMarker = starts
         if startInReasoning, let block = plan.reasoning.first {
             mode = .reasoning(close: block.close, atStart: true)
         } else if let layout = plan.initialLayout {
-            mode = .call(CallState(layout: layout))
+            call = CallState(layout: layout)
+            mode = .call
         } else {
             mode = .text(trimLeading: false)
         }
@@ -103,7 +125,8 @@ public struct ToolCallStreamParser {
             sink.text(buffer[pos...])
         case .reasoning:
             sink.reasoning(buffer[pos...])
-        case .call(var c):
+        case .call:
+            var c = takeCall()
             if c.sub.isIdle, c.layout.steps[c.step...].allSatisfy(\.isLiteral) {
                 c.raw += buffer[pos...]
                 if c.started { sink.event(.toolCallFinished(index: nextIndex)); nextIndex += 1 }
@@ -161,18 +184,18 @@ public struct ToolCallStreamParser {
         }
         var i = pos
         while i < buffer.count {
-            var best: (action: MarkerAction, length: Int)?
+            if !startsMarker[Int(buffer[i])] { i += 1; continue }
+            var bestIndex = -1
             var partial = false
-            func consider(_ marker: [UInt8], _ action: MarkerAction) {
-                switch match(marker, at: i) {
-                case .full: if best == nil || marker.count > best!.length { best = (action, marker.count) }
+            for (k, marker) in markers.enumerated() {
+                switch match(marker.bytes, at: i) {
+                case .full:
+                    if bestIndex < 0 || marker.bytes.count > markers[bestIndex].bytes.count { bestIndex = k }
                 case .partial: partial = true
                 case .none: break
                 }
             }
-            for t in plan.triggers { consider(t.text, .trigger(t)) }
-            for r in plan.reasoning { consider(r.open, .reasoning(r.close)) }
-            for d in plan.dropMarkers { consider(d, .drop) }
+            let best = bestIndex < 0 ? nil : (action: markers[bestIndex].action, length: markers[bestIndex].bytes.count)
             if partial && !final {
                 emitText(upTo: i, holdTrailingSpace: true)
                 return false
@@ -193,7 +216,8 @@ public struct ToolCallStreamParser {
                     var c = CallState(layout: t.layout)
                     c.leadingSpace = space
                     if t.consumed { c.raw = t.text; pos += t.text.count }
-                    mode = .call(c)
+                    call = c
+                    mode = .call
                 case .reasoning(let close):
                     pos += best.length
                     mode = .reasoning(close: close, atStart: true)
@@ -246,8 +270,8 @@ public struct ToolCallStreamParser {
     // MARK: - Calls
 
     private mutating func stepCall(final: Bool) -> Bool {
-        guard case .call(var c) = mode else { return false }
-        mode = .text(trimLeading: false)  // placeholder while `c` is mutated in place
+        guard case .call = mode else { return false }
+        var c = takeCall()
         let step = c.layout.steps[c.step]
         let result: StepResult
         switch step {
@@ -267,7 +291,7 @@ public struct ToolCallStreamParser {
         }
         switch result {
         case .needMore:
-            mode = .call(c)
+            swap(&call, &c)
             return false
         case .toText:
             mode = .text(trimLeading: false)
@@ -278,11 +302,18 @@ public struct ToolCallStreamParser {
         case .done:
             c.step += 1
             c.sub = .none
-            if c.step < c.layout.steps.count { mode = .call(c); return true }
+            if c.step < c.layout.steps.count { swap(&call, &c); return true }
             if c.started { sink.event(.toolCallFinished(index: nextIndex)); nextIndex += 1 }
             mode = .afterCall(c.layout)
             return true
         }
+    }
+
+    /// Moves the current call out of `self` (no copy), leaving an idle placeholder.
+    private mutating func takeCall() -> CallState {
+        var c = CallState.idle
+        swap(&c, &call)
+        return c
     }
 
     private mutating func fail(_ c: CallState, _ reason: String) {
@@ -318,7 +349,8 @@ public struct ToolCallStreamParser {
                     var c = CallState(layout: layout)
                     c.raw = marker
                     c.sectionStarted = true
-                    mode = .call(c)
+                    call = c
+                    mode = .call
                 }
                 return true
             case .partial where !final: return false
@@ -418,7 +450,7 @@ public struct ToolCallStreamParser {
 
     private mutating func readJSONArguments(_ c: inout CallState) -> StepResult {
         var scanner: JSONStreamScanner
-        if case .json(let s) = c.sub { scanner = s } else { scanner = JSONStreamScanner() }
+        if case .json(let s) = c.takeSub() { scanner = s } else { scanner = JSONStreamScanner() }
         var items: [JSONStreamScanner.Item] = []
         var out: [UInt8] = []
         defer { sink.arguments(nextIndex, out) }
@@ -459,8 +491,7 @@ public struct ToolCallStreamParser {
 
     private mutating func readJSONCalls(_ keys: ParsePlan.JSONCallKeys, _ c: inout CallState) -> StepResult {
         var s: CallsState
-        if case .calls(let existing) = c.sub { s = existing } else { s = CallsState() }
-        c.sub = .none
+        if case .calls(let existing) = c.takeSub() { s = existing } else { s = CallsState() }
         var items: [JSONStreamScanner.Item] = []
         while pos < buffer.count, !s.scanner.isComplete {
             items.removeAll(keepingCapacity: true)
@@ -600,8 +631,7 @@ public struct ToolCallStreamParser {
 
     private mutating func readXMLArguments(_ style: ParsePlan.XMLArgumentStyle, _ c: inout CallState) -> StepResult {
         var x: XMLState
-        if case .xml(let existing) = c.sub { x = existing } else { x = XMLState() }
-        c.sub = .none
+        if case .xml(let existing) = c.takeSub() { x = existing } else { x = XMLState() }
         var out: [UInt8] = []
         defer { sink.arguments(nextIndex, out) }
         while true {
@@ -683,8 +713,7 @@ public struct ToolCallStreamParser {
 
     private mutating func readGemmaArguments(_ c: inout CallState) -> StepResult {
         var g: GemmaState
-        if case .gemma(let existing) = c.sub { g = existing } else { g = GemmaState() }
-        c.sub = .none
+        if case .gemma(let existing) = c.takeSub() { g = existing } else { g = GemmaState() }
         var out: [UInt8] = []
         defer { sink.arguments(nextIndex, out) }
         let q = Self.gemmaQuote
