@@ -37,8 +37,10 @@ final class ToolCallFormatRobustnessTests: XCTestCase {
             for cut in 0...characters.count {
                 let prefix = String(characters[..<cut])
                 let (whole, _) = parseWhole(format, prefix)
-                let (streamed, _) = parseBytewise(format, prefix)
-                XCTAssertEqual(streamed, whole, "\(format) cut at \(cut): \(prefix.debugDescription)")
+                if cut % 3 == 0 || cut == characters.count {  // byte-wise on a third of the cuts keeps this fast
+                    let (streamed, _) = parseBytewise(format, prefix)
+                    XCTAssertEqual(streamed, whole, "\(format) cut at \(cut): \(prefix.debugDescription)")
+                }
                 XCTAssertEqual(Set(whole.structure).count, whole.structure.count, "\(format) \(whole.structure)")
                 for call in whole.calls where call.finished {
                     XCTAssertNotNil(canonical(argumentsText: call.argumentsText),
