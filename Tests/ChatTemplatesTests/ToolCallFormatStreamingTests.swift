@@ -218,6 +218,12 @@ final class ToolCallFormatStreamingTests: XCTestCase {
         XCTAssertEqual(parseBytewise(.hermes, text).0, whole)
     }
 
+    func testUnterminatedReasoningDropsTrailingWhitespace() {
+        var p = ToolCallFormat.hermes.makeParser()
+        XCTAssertEqual(p.feed("<think>\nstill thinking \n"), [.reasoning("still thinking")])
+        XCTAssertEqual(p.finish(), [])
+    }
+
     func testOutputStartingInsideReasoning() {
         for format in [ToolCallFormat.hermes, .glm45, .kimiK2, .deepseekR1, .qwen3Coder] {
             let text = "I should call add.\n</think>\n" + format.render(calls: [addCall])

@@ -124,7 +124,7 @@ public struct ToolCallStreamParser {
         case .text, .afterCall:
             sink.text(buffer[pos...])
         case .reasoning:
-            sink.reasoning(buffer[pos...])
+            break  // only held-back trailing whitespace is left
         case .call:
             var c = takeCall()
             if c.sub.isIdle, c.layout.steps[c.step...].allSatisfy(\.isLiteral) {
@@ -257,7 +257,8 @@ public struct ToolCallStreamParser {
             }
             if !final { emitReasoning(upTo: at, holdTrailingSpace: true); return false }
         }
-        emitReasoning(upTo: buffer.count, holdTrailingSpace: !final)
+        // Trailing whitespace waits for more reasoning; at the end it is dropped (as before a close).
+        emitReasoning(upTo: buffer.count, holdTrailingSpace: true)
         return false
     }
 
