@@ -44,6 +44,18 @@ final class ToolCallFormatStreamingTests: XCTestCase {
         XCTAssertEqual(streamed.calls.first?.argumentsText, "{\"city\":\"東京🎉\"}")
     }
 
+    func testEventsMapToChatEvents() {
+        var p = ToolCallFormat.kimiK2.makeParser(tools: testTools)
+        let events = p.parse("Hi<|tool_calls_section_begin|><|tool_call_begin|>functions.add:0<|tool_call_argument_begin|>{}<|tool_call_end|><|tool_calls_section_end|>")
+        XCTAssertEqual(events.compactMap { $0.chatEvent(callID: { "call_\($0)" }) }, [
+            .textDelta("Hi"),
+            .toolCallStarted(index: 0, id: "functions.add:0", name: "add"),
+            .toolCallArgumentsDelta(index: 0, fragment: "{}"),
+        ])
+        XCTAssertEqual(ParsedEvent.toolCallStarted(index: 2, name: "add", id: nil).chatEvent(callID: { "call_\($0)" }),
+                       .toolCallStarted(index: 2, id: "call_2", name: "add"))
+    }
+
     // MARK: - Malformed output
 
     func testBadJSONAfterTheCallStartedIsReportedAndTextResumes() {

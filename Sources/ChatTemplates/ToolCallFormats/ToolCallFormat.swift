@@ -1,3 +1,19 @@
+// Tool-call formats per model family.
+//
+//   detect(template:metadata:)  which format a chat template uses (marker substrings, as
+//                               llama.cpp's chat layer does); `.generic` when it has no tools
+//   render(calls:content:)      the text the model emits for calls (template spelling)
+//   makeParser(...)             incremental parser: text / reasoning / call started /
+//                               argument fragments / finished / malformed
+//   syntax                      declarative literal + arguments + literal shape for grammars
+//   GenericToolPrompt           system-prompt section for templates without tools
+//
+// The parser interprets a `ParsePlan` (ParsePlan.swift) per format: text-mode markers
+// (triggers, reasoning blocks, dropped control tokens) and, per call, a list of steps
+// (literals, name, id, JSON / XML / Gemma arguments). Arguments stream through
+// `JSONStreamScanner`, which validates as it goes and drops insignificant whitespace, so the
+// fragments of a call always concatenate to one compact JSON object.
+
 import ChatAPI
 
 /// How a model family writes tool calls in its output text.
@@ -101,4 +117,19 @@ public enum ParsedEvent: Sendable, Equatable {
     /// A started call could not be completed. `text` is the raw model output of the call so far
     /// (from its opening marker); the caller should discard the call's fragments.
     case malformedToolCall(index: Int, text: String, reason: String)
+}
+
+extension ParsedEvent {
+    /// The `ChatEvent` this parser event becomes. `callID` names calls whose format carries no
+    /// id (ids are the caller's to assign). `toolCallFinished` and `malformedToolCall` have no
+    /// `ChatEvent` counterpart and return nil: the caller validates or rejects the call.
+    public func chatEvent(callID: (_ index: Int) -> String) -> ChatEvent? {
+        switch self {
+        case .text(let t): return .textDelta(t)
+        case .reasoning(let r): return .reasoningDelta(r)
+        case .toolCallStarted(let index, let name, let id): return .toolCallStarted(index: index, id: id ?? callID(index), name: name)
+        case .argumentsDelta(let index, let fragment): return .toolCallArgumentsDelta(index: index, fragment: fragment)
+        case .toolCallFinished, .malformedToolCall: return nil
+        }
+    }
 }
