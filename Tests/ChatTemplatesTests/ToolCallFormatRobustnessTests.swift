@@ -31,7 +31,7 @@ final class ToolCallFormatRobustnessTests: XCTestCase {
     /// a finished call whose fragments are not one valid JSON object.
     func testEveryTruncationIsHandledConsistently() {
         for format in ToolCallFormat.allCases {
-            let text = format.render(calls: [addCall, ToolCall(name: "get_weather", arguments: ["city": "Köln"])],
+            let text = format.render(calls: [addCall, ToolCallFormat.Call(name: "get_weather", arguments: ["city": "Köln"])],
                                      content: "Ok")
             let characters = Array(text)
             for cut in 0...characters.count {

@@ -26,7 +26,7 @@ final class ToolCallFormatRoundTripTests: XCTestCase {
 
     func testEmptyArgumentsRoundTrip() throws {
         for format in ToolCallFormat.allCases {
-            try assertRoundTrip(format, calls: [ToolCall(name: "add", arguments: [:])])
+            try assertRoundTrip(format, calls: [ToolCallFormat.Call(name: "add", arguments: [:])])
         }
     }
 
@@ -42,8 +42,8 @@ final class ToolCallFormatRoundTripTests: XCTestCase {
     }
 
     func testIdsAreReportedWhenTheFormatWritesThemFirst() {
-        let calls = [ToolCall(name: "add", arguments: ["a": 1, "b": 2], id: "abcdefghi"),
-                     ToolCall(name: "get_weather", arguments: ["city": "Oslo"], id: "jklmnopqr")]
+        let calls = [ToolCallFormat.Call(name: "add", arguments: ["a": 1, "b": 2], id: "abcdefghi"),
+                     ToolCallFormat.Call(name: "get_weather", arguments: ["city": "Oslo"], id: "jklmnopqr")]
         let mistralSmall = parseWhole(.mistralArgs, ToolCallFormat.mistralArgs.render(calls: calls)).0
         XCTAssertEqual(mistralSmall.calls.map(\.id), ["abcdefghi", "jklmnopqr"])
         let kimi = parseWhole(.kimiK2, ToolCallFormat.kimiK2.render(calls: calls)).0
@@ -57,12 +57,18 @@ final class ToolCallFormatRoundTripTests: XCTestCase {
         XCTAssertEqual(nemo.calls.map(\.name), ["add", "get_weather"])
     }
 
+    func testWireToolCallsConvert() {
+        let wire = ToolCall(id: "call_1", name: "add", arguments: "{\"a\": 1}")
+        XCTAssertEqual(ToolCallFormat.Call(wire), ToolCallFormat.Call(name: "add", arguments: ["a": 1], id: "call_1"))
+        XCTAssertNil(ToolCallFormat.Call(ToolCall(id: "x", name: "add", arguments: "[1]")))
+    }
+
     // MARK: - Helper
 
     /// Renders `calls` with `renderer`, then checks that whole-text, byte-wise and
     /// character-wise parsing all recover the calls, the content, compact argument JSON,
     /// and identical folded events.
-    func assertRoundTrip(_ format: ToolCallFormat, calls: [ToolCall], content: String? = nil,
+    func assertRoundTrip(_ format: ToolCallFormat, calls: [ToolCallFormat.Call], content: String? = nil,
                          renderer: AssistantRenderer = builtInRenderer,
                          file: StaticString = #filePath, line: UInt = #line) throws {
         let text = try renderer(format, content, calls)

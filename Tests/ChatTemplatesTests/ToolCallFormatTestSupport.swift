@@ -5,7 +5,7 @@ import XCTest
 /// Renders an assistant turn (visible content + tool calls) as the model would emit it.
 /// Defaults to `ToolCallFormat.render`; once the Jinja interpreter lands, a closure that renders
 /// through the real template (and cuts the generation prompt off) can be plugged in here.
-typealias AssistantRenderer = (_ format: ToolCallFormat, _ content: String?, _ calls: [ToolCall]) throws -> String
+typealias AssistantRenderer = (_ format: ToolCallFormat, _ content: String?, _ calls: [ToolCallFormat.Call]) throws -> String
 
 let builtInRenderer: AssistantRenderer = { format, content, calls in format.render(calls: calls, content: content) }
 
@@ -55,7 +55,7 @@ func fold(_ events: [ParsedEvent]) -> ParsedOutput {
 }
 
 /// Parses `text` in one feed.
-func parseWhole(_ format: ToolCallFormat, _ text: String, tools: [ToolDescriptor] = testTools,
+func parseWhole(_ format: ToolCallFormat, _ text: String, tools: [FunctionDefinition] = testTools,
                 startInReasoning: Bool = false) -> (ParsedOutput, [ParsedEvent]) {
     var parser = format.makeParser(tools: tools, startInReasoning: startInReasoning)
     let events = parser.parse(text)
@@ -63,7 +63,7 @@ func parseWhole(_ format: ToolCallFormat, _ text: String, tools: [ToolDescriptor
 }
 
 /// Parses `text` fed one UTF-8 byte at a time (multi-byte characters arrive split).
-func parseBytewise(_ format: ToolCallFormat, _ text: String, tools: [ToolDescriptor] = testTools,
+func parseBytewise(_ format: ToolCallFormat, _ text: String, tools: [FunctionDefinition] = testTools,
                    startInReasoning: Bool = false) -> (ParsedOutput, [ParsedEvent]) {
     var parser = format.makeParser(tools: tools, startInReasoning: startInReasoning)
     var events: [ParsedEvent] = []
@@ -73,7 +73,7 @@ func parseBytewise(_ format: ToolCallFormat, _ text: String, tools: [ToolDescrip
 }
 
 /// Parses `text` fed one Character at a time through `feed(_ text:)`.
-func parseCharacterwise(_ format: ToolCallFormat, _ text: String, tools: [ToolDescriptor] = testTools,
+func parseCharacterwise(_ format: ToolCallFormat, _ text: String, tools: [FunctionDefinition] = testTools,
                         startInReasoning: Bool = false) -> (ParsedOutput, [ParsedEvent]) {
     var parser = format.makeParser(tools: tools, startInReasoning: startInReasoning)
     var events: [ParsedEvent] = []
@@ -129,15 +129,15 @@ let searchSchema: JSONValue = [
     ],
 ]
 
-let testTools: [ToolDescriptor] = [
-    ToolDescriptor(name: "get_weather", description: "Current weather for a city.", parameters: weatherSchema),
-    ToolDescriptor(name: "add", description: "Adds two numbers.", parameters: addSchema),
-    ToolDescriptor(name: "search", parameters: searchSchema),
+let testTools: [FunctionDefinition] = [
+    FunctionDefinition(name: "get_weather", description: "Current weather for a city.", parameters: weatherSchema),
+    FunctionDefinition(name: "add", description: "Adds two numbers.", parameters: addSchema),
+    FunctionDefinition(name: "search", parameters: searchSchema),
 ]
 
-let weatherCall = ToolCall(name: "get_weather", arguments: ["city": "Zürich 東京", "unit": "celsius"])
-let addCall = ToolCall(name: "add", arguments: ["a": 2, "b": 3.5])
-let searchCall = ToolCall(name: "search", arguments: [
+let weatherCall = ToolCallFormat.Call(name: "get_weather", arguments: ["city": "Zürich 東京", "unit": "celsius"])
+let addCall = ToolCallFormat.Call(name: "add", arguments: ["a": 2, "b": 3.5])
+let searchCall = ToolCallFormat.Call(name: "search", arguments: [
     "query": "say \"hi\" & <b>bold</b>\nsecond line",
     "filters": ["tags": ["x", "y"], "depth": 2],
     "limit": nil,

@@ -10,7 +10,7 @@ public enum GenericToolPrompt {
     ///   - tools: name, optional description and parameters schema of each tool.
     ///   - allowParallel: also describe `{"tool_calls": [...]}` for several calls at once.
     ///   - required: the model must call a tool (tool_choice `required` / named).
-    public static func section(tools: [ToolDescriptor], allowParallel: Bool = true, required: Bool = false) -> String {
+    public static func section(tools: [FunctionDefinition], allowParallel: Bool = true, required: Bool = false) -> String {
         var out = "# Tools\n\nYou can call the following tools. Each is listed with the JSON Schema of its arguments.\n"
         for tool in tools {
             out += "\n- " + tool.name
@@ -31,7 +31,7 @@ public enum GenericToolPrompt {
     }
 
     /// `base` (the request's own system message, if any) followed by the tools section.
-    public static func systemPrompt(base: String?, tools: [ToolDescriptor], allowParallel: Bool = true,
+    public static func systemPrompt(base: String?, tools: [FunctionDefinition], allowParallel: Bool = true,
                                     required: Bool = false) -> String {
         let tools = section(tools: tools, allowParallel: allowParallel, required: required)
         guard let base, !base.isEmpty else { return tools }

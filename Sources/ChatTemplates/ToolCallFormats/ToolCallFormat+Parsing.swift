@@ -1,3 +1,4 @@
+import ChatAPI
 extension ToolCallFormat {
     /// A fresh incremental parser for one generation.
     ///
@@ -7,13 +8,13 @@ extension ToolCallFormat {
     ///     keep string parameters verbatim.
     ///   - startInReasoning: the prompt already opened a reasoning block (it ends with `<think>`;
     ///     see `promptOpensReasoning(_:)`), so output starts inside reasoning.
-    public func makeParser(tools: [ToolDescriptor] = [], startInReasoning: Bool = false) -> ToolCallStreamParser {
+    public func makeParser(tools: [FunctionDefinition] = [], startInReasoning: Bool = false) -> ToolCallStreamParser {
         ToolCallStreamParser(plan: parsePlan, tools: tools, startInReasoning: startInReasoning)
     }
 
     /// Convenience: a parser knowing only the tool names.
     public func makeParser(toolNames: [String], startInReasoning: Bool = false) -> ToolCallStreamParser {
-        makeParser(tools: toolNames.map { ToolDescriptor(name: $0) }, startInReasoning: startInReasoning)
+        makeParser(tools: toolNames.map { FunctionDefinition(name: $0) }, startInReasoning: startInReasoning)
     }
 
     /// Whether a rendered prompt (with the generation prompt) leaves a reasoning block open, so

@@ -4,7 +4,7 @@ extension ToolCallFormat {
     /// The text a model of this family emits (after the generation prompt) for an assistant turn
     /// with optional visible `content` followed by `calls` — what the family's template renders
     /// for assistant tool calls. JSON is written the way templates' `tojson` does (`", "`, `": "`).
-    public func render(calls: [ToolCall], content: String? = nil) -> String {
+    public func render(calls: [ToolCallFormat.Call], content: String? = nil) -> String {
         let s = syntax
         let text = content ?? ""
         func json(_ object: JSONObject) -> String {

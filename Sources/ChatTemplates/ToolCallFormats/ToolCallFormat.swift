@@ -60,36 +60,29 @@ public enum ToolCallFormat: String, CaseIterable, Sendable {
     case generic
 }
 
-/// One tool call: what a format renders and what its parser recovers.
-public struct ToolCall: Sendable, Equatable {
-    public var name: String
-    public var arguments: JSONObject
-    /// The call id, when the format carries one (Mistral, Command R7B, Kimi); otherwise nil.
-    public var id: String?
+extension ToolCallFormat {
+    /// One tool call to render: name, arguments object and (when the format writes one) id.
+    public struct Call: Sendable, Equatable {
+        public var name: String
+        public var arguments: JSONObject
+        /// Written by formats that carry ids (Mistral, Command R7B, Kimi); ignored by the rest.
+        public var id: String?
 
-    public init(name: String, arguments: JSONObject, id: String? = nil) {
-        self.name = name
-        self.arguments = arguments
-        self.id = id
+        public init(name: String, arguments: JSONObject, id: String? = nil) {
+            self.name = name
+            self.arguments = arguments
+            self.id = id
+        }
+
+        /// A wire `ToolCall` (arguments as JSON text); nil when its arguments are not a JSON object.
+        public init?(_ call: ToolCall) {
+            guard let object = (try? JSONValue(parsing: call.arguments))?.objectValue else { return nil }
+            self.init(name: call.name, arguments: object, id: call.id)
+        }
     }
 }
 
-/// A tool the parser may see called: its name and (optionally) its JSON Schema parameters.
-///
-/// The schema matters only to formats that write arguments as text rather than JSON
-/// (Qwen3-Coder, GLM): a parameter declared `"type": "string"` is kept verbatim and streamed;
-/// other values are read as JSON.
-public struct ToolDescriptor: Sendable, Equatable {
-    public var name: String
-    public var description: String?
-    public var parameters: JSONValue?
-
-    public init(name: String, description: String? = nil, parameters: JSONValue? = nil) {
-        self.name = name
-        self.description = description
-        self.parameters = parameters
-    }
-
+extension FunctionDefinition {
     /// The JSON Schema `type` names declared for one parameter (empty when unknown).
     func declaredTypes(of parameter: String) -> [String] {
         guard let property = parameters?["properties"]?[parameter] else { return [] }

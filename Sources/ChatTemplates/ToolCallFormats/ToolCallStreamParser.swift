@@ -16,7 +16,7 @@ import Foundation
 ///   the raw text and the reason, and parsing resumes in text mode.
 public struct ToolCallStreamParser {
     private let plan: ParsePlan
-    private let tools: [String: ToolDescriptor]
+    private let tools: [String: FunctionDefinition]
     private var buffer: [UInt8] = []
     private var pos = 0
     private var pendingUTF8: [UInt8] = []
@@ -71,9 +71,9 @@ public struct ToolCallStreamParser {
 
     private enum StepResult { case done, needMore, fail(String), toText }
 
-    init(plan: ParsePlan, tools: [ToolDescriptor], startInReasoning: Bool) {
+    init(plan: ParsePlan, tools: [FunctionDefinition], startInReasoning: Bool) {
         self.plan = plan
-        var byName: [String: ToolDescriptor] = [:]
+        var byName: [String: FunctionDefinition] = [:]
         for t in tools { byName[t.name] = t }
         self.tools = byName
         var markers: [(bytes: [UInt8], action: MarkerAction)] = []
