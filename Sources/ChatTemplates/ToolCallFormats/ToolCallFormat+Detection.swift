@@ -1,0 +1,40 @@
+extension ToolCallFormat {
+    /// Decides a model's tool-call format from its chat template source, by the marker strings
+    /// the template uses to render assistant tool calls (the approach of llama.cpp's chat layer).
+    ///
+    /// `metadata` (GGUF keys such as `general.architecture`, `general.name`) is consulted only
+    /// when the template says nothing. Templates without tool support — and families whose
+    /// formats are not implemented here (MiniMax, Seed-OSS, LFM2, Apertus, Apriel, GigaChat, …) —
+    /// get `.generic`, which describes the tools in the system prompt instead.
+    public static func detect(template: String, metadata: [String: String] = [:]) -> ToolCallFormat {
+        let t = template
+        func has(_ s: String) -> Bool { t.contains(s) }
+
+        if has("<|channel|>") && has("<|call|>") { return .gptOss }
+        if has("<|tool_calls_section_begin|>") { return .kimiK2 }
+        if has("<｜tool▁calls▁begin｜>") || has("<｜tool▁call▁begin｜>") {
+            return has("```json") ? .deepseekR1 : .deepseekV31
+        }
+        if has("<|START_ACTION|>") { return .commandR7B }
+        if has("[TOOL_CALLS]") { return has("[ARGS]") ? .mistralArgs : .mistral }
+        if has(" functools[") { return .firefunctionV2 }
+        if has("<|tool_call|>") { return .granite }
+        if has("<|tool_call>call:") { return .gemma }
+        if has("<tool_call>") && has("<arg_key>") { return .glm45 }
+        if has("<tool_call>") && has("<function=") && has("<parameter=") { return .qwen3Coder }
+        if has("<function=") && has("</function>") && !has("<parameter=") { return .functionaryV31 }
+        if has(">>>all") || (has("'>>>'") && has("recipient")) { return .functionaryV32 }
+        // Apriel and MiniMax-M1 list calls inside <tool_calls>…</tool_calls>: not Hermes.
+        if has("<tool_call>") && has("\"name\"") && !has("<tool_calls>") { return .hermes }
+        if has("<|start_header_id|>") && has("\"parameters\"") && has("tool") { return .llama3 }
+
+        if template.isEmpty {
+            let arch = (metadata["general.architecture"] ?? "").lowercased()
+            let name = (metadata["general.name"] ?? "").lowercased()
+            if arch == "gpt-oss" || name.contains("gpt-oss") { return .gptOss }
+            if name.contains("hermes") || arch.hasPrefix("qwen2") { return .hermes }
+            if name.contains("functionary") { return .functionaryV32 }
+        }
+        return .generic
+    }
+}

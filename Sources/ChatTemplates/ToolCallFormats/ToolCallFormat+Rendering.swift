@@ -1,0 +1,97 @@
+import ChatAPI
+
+extension ToolCallFormat {
+    /// The text a model of this family emits (after the generation prompt) for an assistant turn
+    /// with optional visible `content` followed by `calls` — what the family's template renders
+    /// for assistant tool calls. JSON is written the way templates' `tojson` does (`", "`, `": "`).
+    public func render(calls: [ToolCallFormat.Call], content: String? = nil) -> String {
+        let s = syntax
+        let text = content ?? ""
+        func json(_ object: JSONObject) -> String {
+            JSONValue.object(object).serialized(JSONFormatting(itemSeparator: " ", keySeparator: ": "))
+        }
+        func standard(_ encodeArguments: (JSONObject) -> String) -> String {
+            guard !calls.isEmpty else { return text }
+            let body = calls.enumerated().map { i, call in
+                s.textBeforeArguments(name: call.name, index: i, id: call.id) + encodeArguments(call.arguments)
+                    + s.textAfterArguments()
+            }.joined(separator: s.separator)
+            return text + s.sectionPrefix + body + s.sectionSuffix
+        }
+        switch self {
+        case .hermes, .qwen3Coder, .glm45:
+            let encode: (JSONObject) -> String = self == .hermes ? json : { xmlParameters($0) }
+            return (text.isEmpty || calls.isEmpty ? text : text + "\n") + standard(encode).dropFirst(text.count)
+        case .llama3:
+            return (text.isEmpty || calls.isEmpty ? text : text + "\n") + standard(json).dropFirst(text.count)
+        case .mistral:
+            guard !calls.isEmpty else { return text }
+            let body = calls.map { call -> String in
+                var object = "{\"name\": " + JSONValue.quoted(call.name) + ", \"arguments\": " + json(call.arguments)
+                if let id = call.id { object += ", \"id\": " + JSONValue.quoted(id) }
+                return object + "}"
+            }.joined(separator: s.separator)
+            return text + s.sectionPrefix + body + s.sectionSuffix
+        case .mistralArgs:
+            return text + calls.map { call in
+                "[TOOL_CALLS]" + call.name + (call.id.map { "[CALL_ID]" + $0 } ?? "") + "[ARGS]" + json(call.arguments)
+            }.joined()
+        case .functionaryV32:
+            // The generation prompt already ends with ">>>": output starts with a recipient.
+            var parts: [String] = []
+            if !text.isEmpty { parts.append("all\n" + text) }
+            parts += calls.map { $0.name + "\n" + json($0.arguments) }
+            return parts.joined(separator: ">>>")
+        case .commandR7B:
+            let visible = text.isEmpty ? "" : "<|START_RESPONSE|>" + text + "<|END_RESPONSE|>"
+            return visible + standard(json).dropFirst(text.count)
+        case .gptOss:
+            // The generation prompt ends with "<|start|>assistant"; each later message restarts it.
+            var parts: [String] = []
+            if !text.isEmpty { parts.append("<|channel|>commentary<|message|>" + text + "<|end|>") }
+            parts += calls.map { s.textBeforeArguments(name: $0.name, index: 0) + json($0.arguments) + s.textAfterArguments() }
+            return parts.joined(separator: "<|start|>assistant")
+        case .gemma:
+            return standard { gemmaArguments($0) }
+        case .generic:
+            guard !calls.isEmpty else { return text }
+            let prefix = text.isEmpty ? "" : text + "\n"
+            if calls.count == 1 {
+                return prefix + json(["name": .string(calls[0].name), "arguments": .object(calls[0].arguments)])
+            }
+            let list = calls.map { JSONValue.object(["name": .string($0.name), "arguments": .object($0.arguments)]) }
+            return prefix + json(["tool_calls": .array(list)])
+        case .functionaryV31, .deepseekR1, .deepseekV31, .firefunctionV2, .granite, .kimiK2:
+            return standard(json)
+        }
+    }
+
+    /// Qwen3-Coder / GLM parameters: strings raw, other values as JSON.
+    private func xmlParameters(_ arguments: JSONObject) -> String {
+        guard case .xmlParameters(let keyOpen, let keyClose, let valueOpen, let valueClose, let end) = syntax.argumentsEncoding
+        else { return "" }
+        var out = ""
+        for (key, value) in arguments {
+            let text = value.stringValue
+                ?? value.serialized(JSONFormatting(itemSeparator: " ", keySeparator: ": "))
+            out += keyOpen + key + keyClose + valueOpen + text + valueClose
+        }
+        return out + end
+    }
+}
+
+/// Gemma 4's argument notation, as its template's `format_argument` macro writes it: keys
+/// sorted and bare, strings wrapped in `<|"|>`, `null` as Python's `None`.
+func gemmaArguments(_ object: JSONObject) -> String {
+    func value(_ v: JSONValue) -> String {
+        switch v {
+        case .string(let s): return "<|\"|>" + s + "<|\"|>"
+        case .bool(let b): return b ? "true" : "false"
+        case .null: return "None"
+        case .number(let n): return n.text
+        case .array(let items): return "[" + items.map(value).joined(separator: ",") + "]"
+        case .object(let o): return "{" + o.keys.sorted().map { $0 + ":" + value(o[$0]!) }.joined(separator: ",") + "}"
+        }
+    }
+    return value(.object(object))
+}

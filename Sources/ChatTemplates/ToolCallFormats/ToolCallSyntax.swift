@@ -1,0 +1,177 @@
+/// The declarative shape of a format's tool calls, for a grammar builder.
+///
+/// A section of calls is written as
+/// `sectionPrefix + call(0) + separator + call(1) + … + sectionSuffix`, and each call as
+/// `textBeforeArguments(name:index:) + ARGUMENTS + textAfterArguments()`, where ARGUMENTS is one
+/// value of the tool's parameter schema in `argumentsEncoding`. In `auto` tool-choice mode the
+/// decoder runs free until the output matches one of `triggers` (whose text is the start of
+/// `sectionPrefix + callPrefix`); from there it is constrained.
+public struct ToolCallSyntax: Sendable, Equatable {
+    /// Where the function name is written.
+    public enum NamePlacement: Sendable, Equatable {
+        /// As plain text (after `callPrefix`, spelled by `nameTemplate`).
+        case literal
+        /// Inside one JSON object together with the arguments: `{"nameKey": "NAME", "argumentsKey": ARGUMENTS}`
+        /// (`idKey`, when set, is written first with the call id).
+        case insideJSON(nameKey: String, argumentsKey: String, idKey: String?)
+    }
+
+    /// How the arguments object is spelled.
+    public enum ArgumentsEncoding: Sendable, Equatable {
+        /// One JSON object.
+        case json
+        /// One element per parameter: `keyOpen KEY keyClose valueOpen VALUE valueClose`, then `end`.
+        /// String values are written raw; other values as JSON.
+        case xmlParameters(keyOpen: String, keyClose: String, valueOpen: String, valueClose: String, end: String)
+        /// Gemma's notation: `{key:<|"|>text<|"|>,n:1,flag:true}` (keys sorted, strings in `<|"|>`).
+        case gemma
+    }
+
+    /// Texts that begin tool calling in the output (auto mode).
+    public var triggers: [String]
+    /// Written once before the first call.
+    public var sectionPrefix: String
+    /// Written before each call (before the name, or before the JSON object holding it).
+    public var callPrefix: String
+    /// How a `.literal` name is spelled; `{name}` and `{index}` are substituted.
+    public var nameTemplate: String
+    /// Written between a `.literal` name and the arguments.
+    public var argumentsPrefix: String
+    /// Written after each call's arguments.
+    public var callSuffix: String
+    /// Written between parallel calls.
+    public var separator: String
+    /// Written after the last call.
+    public var sectionSuffix: String
+    public var namePlacement: NamePlacement
+    public var argumentsEncoding: ArgumentsEncoding
+    /// Reasoning block markers, when the family has them.
+    public var reasoningOpen: String?
+    public var reasoningClose: String?
+    /// Whether the family's template renders several calls in one assistant turn.
+    public var supportsParallelCalls: Bool
+
+    /// The literal text written before the arguments of call number `index` named `name`.
+    public func textBeforeArguments(name: String, index: Int, id: String? = nil) -> String {
+        switch namePlacement {
+        case .literal:
+            let spelled = nameTemplate
+                .replacingOccurrences(of: "{name}", with: name)
+                .replacingOccurrences(of: "{index}", with: String(index))
+            return callPrefix + spelled + argumentsPrefix
+        case .insideJSON(let nameKey, let argumentsKey, let idKey):
+            var out = callPrefix + "{"
+            if let idKey { out += quoted(idKey) + ": " + quoted(id ?? String(index)) + ", " }
+            return out + quoted(nameKey) + ": " + quoted(name) + ", " + quoted(argumentsKey) + ": "
+        }
+    }
+
+    /// The literal text written after a call's arguments.
+    public func textAfterArguments() -> String {
+        switch namePlacement {
+        case .literal: return callSuffix
+        case .insideJSON: return "}" + callSuffix
+        }
+    }
+
+    private func quoted(_ s: String) -> String {
+        var out = ""
+        JSONValueQuoting.write(s, to: &out)
+        return out
+    }
+}
+
+import ChatAPI
+
+enum JSONValueQuoting {
+    static func write(_ s: String, to out: inout String) { JSONValue.writeString(s, to: &out) }
+}
+
+extension ToolCallFormat {
+    /// The declarative description of this format's calls (see `ToolCallSyntax`).
+    public var syntax: ToolCallSyntax {
+        func make(triggers: [String], sectionPrefix: String = "", callPrefix: String = "",
+                  nameTemplate: String = "{name}", argumentsPrefix: String = "", callSuffix: String = "",
+                  separator: String = "", sectionSuffix: String = "",
+                  name: ToolCallSyntax.NamePlacement = .literal,
+                  encoding: ToolCallSyntax.ArgumentsEncoding = .json,
+                  reasoning: (String, String)? = ("<think>", "</think>"),
+                  parallel: Bool = true) -> ToolCallSyntax {
+            ToolCallSyntax(triggers: triggers, sectionPrefix: sectionPrefix, callPrefix: callPrefix,
+                           nameTemplate: nameTemplate, argumentsPrefix: argumentsPrefix, callSuffix: callSuffix,
+                           separator: separator, sectionSuffix: sectionSuffix, namePlacement: name,
+                           argumentsEncoding: encoding, reasoningOpen: reasoning?.0, reasoningClose: reasoning?.1,
+                           supportsParallelCalls: parallel)
+        }
+        let nameArgs = ToolCallSyntax.NamePlacement.insideJSON(nameKey: "name", argumentsKey: "arguments", idKey: nil)
+        switch self {
+        case .hermes:
+            return make(triggers: ["<tool_call>"], callPrefix: "<tool_call>\n", callSuffix: "\n</tool_call>",
+                        separator: "\n", name: nameArgs)
+        case .qwen3Coder:
+            return make(triggers: ["<tool_call>"], callPrefix: "<tool_call>\n<function=", argumentsPrefix: ">\n",
+                        callSuffix: "\n</tool_call>", separator: "\n",
+                        encoding: .xmlParameters(keyOpen: "<parameter=", keyClose: ">\n", valueOpen: "",
+                                                 valueClose: "\n</parameter>\n", end: "</function>"))
+        case .llama3:
+            return make(triggers: ["{\"name\"", "<|python_tag|>"], separator: "\n",
+                        name: .insideJSON(nameKey: "name", argumentsKey: "parameters", idKey: nil),
+                        reasoning: nil, parallel: false)
+        case .mistral:
+            return make(triggers: ["[TOOL_CALLS]"], sectionPrefix: "[TOOL_CALLS][", separator: ", ",
+                        sectionSuffix: "]", name: nameArgs, reasoning: nil)
+        case .mistralArgs:
+            return make(triggers: ["[TOOL_CALLS]"], callPrefix: "[TOOL_CALLS]", argumentsPrefix: "[ARGS]",
+                        reasoning: ("[THINK]", "[/THINK]"))
+        case .functionaryV31:
+            return make(triggers: ["<function="], callPrefix: "<function=", argumentsPrefix: ">",
+                        callSuffix: "</function>", reasoning: nil)
+        case .functionaryV32:
+            return make(triggers: [">>>"], callPrefix: ">>>", argumentsPrefix: "\n", reasoning: nil)
+        case .deepseekR1:
+            return make(triggers: ["<｜tool▁calls▁begin｜>", "<｜tool▁call▁begin｜>"],
+                        sectionPrefix: "<｜tool▁calls▁begin｜>",
+                        callPrefix: "<｜tool▁call▁begin｜>function<｜tool▁sep｜>", argumentsPrefix: "\n```json\n",
+                        callSuffix: "\n```<｜tool▁call▁end｜>", separator: "\n",
+                        sectionSuffix: "<｜tool▁calls▁end｜>")
+        case .deepseekV31:
+            return make(triggers: ["<｜tool▁calls▁begin｜>", "<｜tool▁call▁begin｜>"],
+                        sectionPrefix: "<｜tool▁calls▁begin｜>", callPrefix: "<｜tool▁call▁begin｜>",
+                        argumentsPrefix: "<｜tool▁sep｜>", callSuffix: "<｜tool▁call▁end｜>",
+                        sectionSuffix: "<｜tool▁calls▁end｜>")
+        case .commandR7B:
+            return make(triggers: ["<|START_ACTION|>"], sectionPrefix: "<|START_ACTION|>[\n    ",
+                        separator: ",\n    ", sectionSuffix: "\n]<|END_ACTION|>",
+                        name: .insideJSON(nameKey: "tool_name", argumentsKey: "parameters", idKey: "tool_call_id"),
+                        reasoning: ("<|START_THINKING|>", "<|END_THINKING|>"))
+        case .firefunctionV2:
+            return make(triggers: [" functools[", "functools["], sectionPrefix: " functools[", separator: ", ",
+                        sectionSuffix: "]", name: nameArgs, reasoning: nil)
+        case .granite:
+            return make(triggers: ["<|tool_call|>"], sectionPrefix: "<|tool_call|>[", separator: ", ",
+                        sectionSuffix: "]", name: nameArgs)
+        case .gptOss:
+            return make(triggers: [" to=functions.", "<|channel|>commentary to=functions."],
+                        callPrefix: " to=functions.", argumentsPrefix: "<|channel|>commentary json<|message|>",
+                        callSuffix: "<|call|>", separator: "<|start|>assistant",
+                        reasoning: ("<|channel|>analysis<|message|>", "<|end|>"))
+        case .glm45:
+            return make(triggers: ["<tool_call>"], callPrefix: "<tool_call>", argumentsPrefix: "\n",
+                        separator: "\n",
+                        encoding: .xmlParameters(keyOpen: "<arg_key>", keyClose: "</arg_key>\n",
+                                                 valueOpen: "<arg_value>", valueClose: "</arg_value>\n",
+                                                 end: "</tool_call>"))
+        case .kimiK2:
+            return make(triggers: ["<|tool_calls_section_begin|>"], sectionPrefix: "<|tool_calls_section_begin|>",
+                        callPrefix: "<|tool_call_begin|>", nameTemplate: "functions.{name}:{index}",
+                        argumentsPrefix: "<|tool_call_argument_begin|>", callSuffix: "<|tool_call_end|>",
+                        sectionSuffix: "<|tool_calls_section_end|>")
+        case .gemma:
+            return make(triggers: ["<|tool_call>"], callPrefix: "<|tool_call>call:", callSuffix: "<tool_call|>",
+                        encoding: .gemma, reasoning: ("<|channel>thought", "<channel|>"))
+        case .generic:
+            return make(triggers: ["{\"name\"", "{\"tool_calls\"", "```json"], name: nameArgs,
+                        reasoning: ("<think>", "</think>"), parallel: false)
+        }
+    }
+}
