@@ -75,8 +75,20 @@ struct SchemaCompiler {
     private mutating func indexResources(_ value: JSONValue, path: inout [String], base: String) {
         guard case .object(let object) = value else { return }
         var pointer: String { path.map { "/" + JSONPointer.escape($0) }.joined() }
+        // One pass to find the identifying keywords (cheaper than several dictionary lookups).
+        var id: String?
+        var hasRef = false
+        var anchorNames: [String] = []
+        for (key, member) in object {
+            switch key {
+            case draft.idKeyword: id = member.stringValue
+            case "$ref": hasRef = true
+            case "$anchor", "$dynamicAnchor": if let name = member.stringValue { anchorNames.append(name) }
+            default: break
+            }
+        }
         var base = base
-        if let id = object[draft.idKeyword]?.stringValue, object["$ref"] == nil || !draft.refOverridesSiblings {
+        if let id, !hasRef || !draft.refOverridesSiblings {
             let here = pointer
             let resolved = URIReference.resolve(id, against: base)
             let (document, fragment) = URIReference.split(resolved)
@@ -87,11 +99,9 @@ struct SchemaCompiler {
             }
             if !fragment.isEmpty, !fragment.hasPrefix("/") { anchors[document + "#" + fragment] = here }
         }
-        for key in ["$anchor", "$dynamicAnchor"] {
-            if let anchor = object[key]?.stringValue {
-                let name = base + "#" + anchor
-                anchors[name] = anchors[name] ?? pointer
-            }
+        for anchor in anchorNames {
+            let name = base + "#" + anchor
+            anchors[name] = anchors[name] ?? pointer
         }
         for (key, child) in object {
             guard case .object = child, SchemaCompiler.singleSchemaKeywords.contains(key) || key == "items"
@@ -359,7 +369,12 @@ struct SchemaCompiler {
     private mutating func schemaMap(_ value: JSONValue, keyword: String, _ r: KeywordReader) throws -> [(String, Int)] {
         guard case .object(let members) = value else { throw r.error(keyword, "must be an object whose values are schemas") }
         let base = r.pointer + "/" + JSONPointer.escape(keyword)
-        return try members.map { ($0.key, try compileSchema(at: base + "/" + JSONPointer.escape($0.key), keyword: keyword, known: $0.value)) }
+        var out: [(String, Int)] = []
+        out.reserveCapacity(members.count)
+        for (name, member) in members {
+            out.append((name, try compileSchema(at: base + "/" + JSONPointer.escape(name), keyword: keyword, known: member)))
+        }
+        return out
     }
 
     // MARK: - References
