@@ -1,1 +1,0 @@
-// JSONSchemaKit: see ARCHITECTURE.md for this target's job.

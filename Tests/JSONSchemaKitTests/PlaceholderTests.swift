@@ -1,5 +1,0 @@
-import XCTest
-
-final class JSONSchemaKitTestsPlaceholder: XCTestCase {
-    func testTargetBuilds() { XCTAssertTrue(true) }
-}
