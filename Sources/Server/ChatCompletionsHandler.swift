@@ -15,6 +15,7 @@ struct ChatCompletionsHandler: Sendable {
         // Run inside the inbound-close scope so a client that hangs up cancels generation at once.
         return try await request.body.consumeWithCancellationOnInboundClose { body in
             let chatRequest = try await decode(body)
+            try RequestSchemas.check(chatRequest)
             let backend = try router.backend(for: chatRequest.model)
             let identity = CompletionIdentity.new(model: chatRequest.model, systemFingerprint: configuration.systemFingerprint,
                                                   now: Date().timeIntervalSince1970)

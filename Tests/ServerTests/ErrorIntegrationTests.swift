@@ -65,6 +65,12 @@ final class ErrorIntegrationTests: XCTestCase {
                         param: "tools[0].function.name")
         try expectError(try post(["messages": [user], "tools": [weather, weather]]), param: "tools[1].function.name")
         try expectError(try post(["messages": [user], "tool_choice": "sometimes"]), param: "tool_choice")
+        let badSchema: [String: Any] = ["type": "object", "properties": ["x": ["type": "not-a-type"]], "required": "x"]
+        let e = try expectError(try post(["messages": [user], "tools": [["type": "function", "function": ["name": "f", "parameters": badSchema]]]]),
+                                param: "tools[0].function.parameters")
+        XCTAssertTrue((e["message"] as? String ?? "").contains("not-a-type"), "names the problem: \(e)")
+        try expectError(try post(["messages": [user], "response_format": ["type": "json_schema", "json_schema": ["name": "o", "schema": ["type": 5]]]]),
+                        param: "response_format.json_schema.schema")
     }
 
     func testNumbersOutOfRange() throws {
