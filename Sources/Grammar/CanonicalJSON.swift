@@ -5,41 +5,44 @@ import ChatAPI
 /// Used to feed known-valid documents through a matcher (tests, benchmarks, replaying examples).
 public enum CanonicalJSON {
     public static func serialize(_ value: JSONValue, schema: JSONValue) -> String {
-        let c = SchemaCompiler(builder: ProgramBuilder(), document: schema)
-        var out = ""
-        write(value, schema, c, &out, depth: 0)
-        return out
+        serializeReportingPolicy(value, schema: schema).text
     }
 
+    /// Also says whether some object has keys outside its schema's `properties` (which the
+    /// generation policy never emits, so a matcher refuses such a document by design).
+    public static func serializeReportingPolicy(_ value: JSONValue, schema: JSONValue) -> (text: String, hasUndeclaredProperties: Bool) {
+        let c = SchemaCompiler(builder: ProgramBuilder(), document: schema)
+        var out = ""
+        var flag = false
+        write(value, schema, c, &out, depth: 0, &flag)
+        return (out, flag)
+    }
+
+    /// The object schema that applies to `value`, resolved the way `SchemaCompiler` does
+    /// (same merge order, so the same property order), picking the anyOf/oneOf branch that fits.
     private static func effective(_ schema: JSONValue, _ c: SchemaCompiler, _ value: JSONValue, depth: Int) -> JSONObject {
         guard depth < 50, case .object(var o) = schema else { return [:] }
         if let ref = o["$ref"]?.stringValue, let target = try? c.resolve(ref) {
             o.removeValue(forKey: "$ref")
-            let t = effective(target, c, value, depth: depth + 1)
-            o = (try? c.merge(.object(o), .object(t))) ?? t
-            // Keep the referenced schema's property order first, as the compiler's merge does.
-            if let tp = t["properties"], let op = o["properties"]?.objectValue {
-                var ordered = tp.objectValue ?? [:]
-                for (k, v) in op where ordered[k] == nil { ordered[k] = v }
-                o["properties"] = .object(ordered)
-            }
+            if !c.hasAssertions(o) { return effective(target, c, value, depth: depth + 1) }
+            guard let m = try? c.merge(target, .object(o)) else { return o }
+            return effective(.object(m), c, value, depth: depth + 1)
         }
         if let all = o["allOf"]?.arrayValue {
             o.removeValue(forKey: "allOf")
             var acc: JSONValue = .object(o)
-            for p in all {
-                let pe = effective(p, c, value, depth: depth + 1)
-                if let m = try? c.merge(acc, .object(pe)) { acc = .object(m) }
-            }
-            o = acc.objectValue ?? o
+            for p in all { if let m = try? c.merge(acc, p) { acc = .object(m) } }
+            return effective(acc, c, value, depth: depth + 1)
         }
         for key in ["anyOf", "oneOf"] {
             guard let branches = o[key]?.arrayValue else { continue }
             o.removeValue(forKey: key)
+            let restHasAssertions = c.hasAssertions(o)
             // Pick the branch that best fits the value: type first, then declared-key coverage.
             var best: (Int, JSONObject)? = nil
             for br in branches {
-                let be = effective(br, c, value, depth: depth + 1)
+                let merged: JSONValue = restHasAssertions ? ((try? c.merge(.object(o), br)).map { .object($0) } ?? br) : br
+                let be = effective(merged, c, value, depth: depth + 1)
                 var score = 0
                 if let t = be["type"] {
                     let types = t.stringValue.map { [$0] } ?? (t.arrayValue ?? []).compactMap { $0.stringValue }
@@ -49,15 +52,17 @@ public enum CanonicalJSON {
                 if case .object(let vo) = value, let props = be["properties"]?.objectValue {
                     let covered = vo.keys.filter { props[$0] != nil }.count
                     score += covered * 10 - (vo.count - covered)
+                    let req = (be["required"]?.arrayValue ?? []).compactMap { $0.stringValue }
+                    score -= 20 * req.filter { vo[$0] == nil }.count
                 }
                 if best == nil || score > best!.0 { best = (score, be) }
             }
-            if let (_, be) = best, let m = try? c.merge(.object(o), .object(be)) { o = m }
+            return best?.1 ?? o
         }
         return o
     }
 
-    private static func write(_ value: JSONValue, _ schema: JSONValue, _ c: SchemaCompiler, _ out: inout String, depth: Int) {
+    private static func write(_ value: JSONValue, _ schema: JSONValue, _ c: SchemaCompiler, _ out: inout String, depth: Int, _ flag: inout Bool) {
         switch value {
         case .object(let vo):
             let eff = effective(schema, c, value, depth: 0)
@@ -65,14 +70,17 @@ public enum CanonicalJSON {
             var order: [String] = Array(props.keys)
             for r in (eff["required"]?.arrayValue ?? []).compactMap({ $0.stringValue }) where !order.contains(r) { order.append(r) }
             var keys = order.filter { vo[$0] != nil }
-            for k in vo.keys where !keys.contains(k) { keys.append(k) }
+            for k in vo.keys where !keys.contains(k) {
+                keys.append(k)
+                if !order.isEmpty { flag = true }
+            }
             out += "{"
             for (i, k) in keys.enumerated() {
                 if i > 0 { out += "," }
                 JSONValue.writeString(k, to: &out)
                 out += ":"
                 let sub = props[k] ?? eff["additionalProperties"] ?? .bool(true)
-                write(vo[k]!, sub, c, &out, depth: depth + 1)
+                write(vo[k]!, sub, c, &out, depth: depth + 1, &flag)
             }
             out += "}"
         case .array(let items):
@@ -83,7 +91,7 @@ public enum CanonicalJSON {
             out += "["
             for (i, item) in items.enumerated() {
                 if i > 0 { out += "," }
-                write(item, i < prefix.count ? prefix[i] : rest, c, &out, depth: depth + 1)
+                write(item, i < prefix.count ? prefix[i] : rest, c, &out, depth: depth + 1, &flag)
             }
             out += "]"
         default:

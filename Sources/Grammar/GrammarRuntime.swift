@@ -111,10 +111,10 @@ final class GrammarRuntime: @unchecked Sendable {
             let (d, q) = GrammarProgram.decodeTerminal(f)
             let walk = vocab.terminalWalk(program.dfas[d], q)
             mask.assign(walk.inside)
-            if !walk.exits.isEmpty {
+            if let exits = walk.exits {
                 let after = closure(parents[Int(s)])
                 if !after.isEmpty && !(after.count == 1 && after[0] == 0) {
-                    for node in walk.exits { walkSubtree(Int(node), from: after, into: &mask) }
+                    walkSuffixes(exits, from: after, into: &mask)
                 }
             }
         } else {
@@ -123,6 +123,44 @@ final class GrammarRuntime: @unchecked Sendable {
         if stackMasks.count > 3_000 { stackMasks.removeAll() }
         stackMasks[s] = mask
         return mask
+    }
+
+    /// Quick test (no allocation, no hashing) whether some position of `c` can consume `b`.
+    @inline(__always) func mayStep(_ c: [Int32], _ b: UInt8) -> Bool {
+        for s in c where s != 0 {
+            let f = frames[Int(s)]
+            if f < 0 {
+                let (d, q) = GrammarProgram.decodeTerminal(f)
+                if program.dfas[d].step(q, b) >= 0 { return true }
+            } else {
+                for e in program.byteEdges[Int(f)] where e.lo <= b && b <= e.hi { return true }
+            }
+        }
+        return false
+    }
+
+    /// Marks the tokens of every suffix-trie node whose bytes the positions `start` accept.
+    func walkSuffixes(_ t: GrammarVocabulary.SuffixTrie, from start: [Int32], into mask: inout TokenMask) {
+        var configs = [[Int32]](repeating: [], count: Int(t.depth.max() ?? 0) + 1)
+        configs[0] = start
+        var m = 1
+        let n = t.byte.count
+        while m < n {
+            let d = Int(t.depth[m])
+            let prev = configs[d - 1]
+            let b = t.byte[m]
+            if !mayStep(prev, b) { m = Int(t.end[m]); continue }
+            let c = step(config: prev, b)
+            if c.isEmpty { m = Int(t.end[m]); continue }
+            let k = Int(t.tokCount[m])
+            if k > 0 {
+                let s0 = Int(t.tokStart[m])
+                for i in s0..<s0 + k { mask.insert(Int(t.tokens[i])) }
+            }
+            if c.count == 1 && c[0] == 0 { m = Int(t.end[m]); continue }
+            configs[d] = c
+            m += 1
+        }
     }
 
     /// Marks every token below trie node `root` whose remaining bytes the positions `start`
@@ -134,7 +172,10 @@ final class GrammarRuntime: @unchecked Sendable {
         var m = root + 1
         while m < end {
             let d = Int(v.trieDepth[m])
-            let c = step(config: walkConfigs[d - 1], v.trieByte[m])
+            let prev = walkConfigs[d - 1]
+            let b = v.trieByte[m]
+            if !mayStep(prev, b) { m = Int(v.trieEnd[m]); continue }
+            let c = step(config: prev, b)
             if c.isEmpty || (c.count == 1 && c[0] == 0) {
                 // Nothing more can follow a complete value except end of generation.
                 if !c.isEmpty { v.markTokens(at: m, &mask) }

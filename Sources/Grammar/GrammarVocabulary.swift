@@ -19,6 +19,7 @@ public final class GrammarVocabulary: @unchecked Sendable {
     let trieToken: [Int32]
     /// Further tokens with identical bytes (rare).
     let duplicateTokens: [Int32: [Int32]]
+    let hasDuplicates: [Bool]
     let maxDepth: Int
 
     private let lock = NSLock()
@@ -58,6 +59,9 @@ public final class GrammarVocabulary: @unchecked Sendable {
         }
         while let n = path.popLast() { end[Int(n)] = Int32(bytes.count) }
         trieByte = bytes; trieEnd = end; trieDepth = depth; trieToken = token; duplicateTokens = dup
+        var hd = [Bool](repeating: false, count: bytes.count)
+        for k in dup.keys { hd[Int(k)] = true }
+        hasDuplicates = hd
         maxDepth = Int(depth.max() ?? 0)
     }
 
@@ -73,7 +77,7 @@ public final class GrammarVocabulary: @unchecked Sendable {
         let t = trieToken[node]
         if t >= 0 {
             mask.insert(Int(t))
-            if let more = duplicateTokens[Int32(node)] { for x in more { mask.insert(Int(x)) } }
+            if hasDuplicates[node], let more = duplicateTokens[Int32(node)] { for x in more { mask.insert(Int(x)) } }
         }
     }
 
@@ -81,7 +85,45 @@ public final class GrammarVocabulary: @unchecked Sendable {
     /// terminal may end with bytes of the token left over (those need the enclosing context).
     struct TerminalWalk {
         var inside: TokenMask
-        var exits: [Int32]
+        /// The leftover bytes of tokens that can finish the terminal before their end, as a trie
+        /// (deduplicated: many tokens share suffixes such as `",` or `}`), with the tokens that
+        /// end at each node.
+        var exits: SuffixTrie?
+    }
+
+    /// A preorder byte trie with token lists per node; node 0 is the root (empty suffix).
+    struct SuffixTrie {
+        var byte: [UInt8] = [0]
+        var end: [Int32] = [0]
+        var depth: [Int32] = [0]
+        var tokStart: [Int32] = [0]
+        var tokCount: [Int32] = [0]
+        var tokens: [Int32] = []
+
+        init(entries: [([UInt8], Int32)]) {
+            let sorted = entries.sorted { $0.0.lexicographicallyPrecedes($1.0) }
+            var path: [Int32] = [0]
+            var pathBytes: [UInt8] = []
+            for (suffix, token) in sorted {
+                var common = 0
+                while common < pathBytes.count, common < suffix.count, pathBytes[common] == suffix[common] { common += 1 }
+                if common == suffix.count && common == pathBytes.count {
+                    // Same node as the previous entry.
+                } else {
+                    while pathBytes.count > common { end[Int(path.removeLast())] = Int32(byte.count); pathBytes.removeLast() }
+                    for k in common..<suffix.count {
+                        byte.append(suffix[k]); end.append(0); depth.append(Int32(k + 1))
+                        tokStart.append(Int32(tokens.count)); tokCount.append(0)
+                        path.append(Int32(byte.count - 1)); pathBytes.append(suffix[k])
+                    }
+                }
+                let node = Int(path.last!)
+                if tokCount[node] == 0 { tokStart[node] = Int32(tokens.count) }
+                tokens.append(token)
+                tokCount[node] += 1
+            }
+            while let n = path.popLast() { end[Int(n)] = Int32(byte.count) }
+        }
     }
 
     func terminalWalk(_ dfa: ByteDFA, _ state: Int32) -> TerminalWalk {
@@ -102,6 +144,8 @@ public final class GrammarVocabulary: @unchecked Sendable {
     private func computeTerminalWalk(_ dfa: ByteDFA, _ start: Int32) -> TerminalWalk {
         var mask = TokenMask(count: count)
         var exits: [Int32] = []
+        var exitEntries: [([UInt8], Int32)] = []
+        var pathBytes = [UInt8](repeating: 0, count: maxDepth + 1)
         var stateAt = [Int32](repeating: 0, count: maxDepth + 1)
         stateAt[0] = start
         let n = trieByte.count
@@ -122,6 +166,23 @@ public final class GrammarVocabulary: @unchecked Sendable {
                 m += 1
             }
         }}}}}
-        return TerminalWalk(inside: mask, exits: exits)
+        for node in exits {
+            let n0 = Int(node)
+            let base = Int(trieDepth[n0])
+            var m = n0 + 1
+            let stop = Int(trieEnd[n0])
+            while m < stop {
+                let d = Int(trieDepth[m])
+                pathBytes[d - 1] = trieByte[m]
+                let t = trieToken[m]
+                if t >= 0 {
+                    let suffix = Array(pathBytes[base..<d])
+                    exitEntries.append((suffix, t))
+                    if hasDuplicates[m], let more = duplicateTokens[Int32(m)] { for x in more { exitEntries.append((suffix, x)) } }
+                }
+                m += 1
+            }
+        }
+        return TerminalWalk(inside: mask, exits: exitEntries.isEmpty ? nil : SuffixTrie(entries: exitEntries))
     }
 }

@@ -7,12 +7,11 @@ import ChatAPI
 /// - an object with `properties` never gets properties beyond them (and required names), whatever
 ///   `additionalProperties` says; an object without `properties` takes any keys (or
 ///   `propertyNames`-conforming keys) with values per `additionalProperties`;
-/// - when `type` is absent but type-specific keywords are present, only the types those keywords
-///   describe are generated;
 /// - integers may carry a zero fraction (`2.0`); bounded numbers are written without exponent.
 /// - `oneOf` is compiled as `anyOf` (exclusivity is not enforced);
 /// - `enum`/`const` values are filtered by `type` only.
-/// Formats with a built-in pattern (date, time, date-time, uuid, email, ipv4, hostname) are
+/// Formats with a built-in pattern (date, time, date-time, uuid, email, ipv4, hostname, uri,
+/// uri-reference) are
 /// enforced; every other `format` is treated as an annotation, as JSON Schema 2020-12 does.
 /// Keywords that cannot be enforced (`not`, `if`, `contains`, `uniqueItems`, `patternProperties`,
 /// `dependentRequired`, `dependentSchemas`, `unevaluatedItems`, `$dynamicRef`, non-integral
@@ -108,7 +107,7 @@ final class SchemaCompiler {
     }
 
     /// True when the object has keywords other than annotations.
-    private func hasAssertions(_ o: JSONObject) -> Bool {
+    func hasAssertions(_ o: JSONObject) -> Bool {
         o.keys.contains { !SchemaCompiler.annotationKeys.contains($0) || $0 == "format" }
     }
 
@@ -296,12 +295,8 @@ final class SchemaCompiler {
                 throw GrammarError.invalidSchema("unknown type '\(ty)'")
             }
         } else {
-            types = []
-            if SchemaCompiler.objectKeys.contains(where: { o[$0] != nil }) { types.append("object") }
-            if SchemaCompiler.arrayKeys.contains(where: { o[$0] != nil }) { types.append("array") }
-            if SchemaCompiler.stringKeys.contains(where: { o[$0] != nil }) || (o["format"] != nil && SchemaCompiler.formatPatterns[o["format"]?.stringValue ?? ""] != nil) { types.append("string") }
-            if SchemaCompiler.numberKeys.contains(where: { o[$0] != nil }) { types.append("number") }
-            if types.isEmpty { types = ["null", "boolean", "object", "array", "number", "string"] }
+            // No type: every type is allowed; type-specific keywords constrain their own type.
+            types = ["null", "boolean", "object", "array", "number", "string"]
         }
         if types.contains("number") { types.removeAll { $0 == "integer" } }
 
@@ -348,12 +343,14 @@ final class SchemaCompiler {
     // MARK: strings
 
     static let formatPatterns: [String: String] = [
-        "date": #"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"#,
+        "date": #"^\d{4}-((0[13578]|1[02])-(0[1-9]|[12]\d|3[01])|(0[469]|11)-(0[1-9]|[12]\d|30)|02-(0[1-9]|1\d|2\d))$"#,
         "time": #"^([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$"#,
-        "date-time": #"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$"#,
+        "date-time": #"^\d{4}-((0[13578]|1[02])-(0[1-9]|[12]\d|3[01])|(0[469]|11)-(0[1-9]|[12]\d|30)|02-(0[1-9]|1\d|2\d))[Tt]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$"#,
         "uuid": #"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"#,
         "email": #"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$"#,
         "ipv4": #"^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$"#,
+        "uri": #"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]*$"#,
+        "uri-reference": #"^[^\s]*$"#,
         "hostname": #"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$"#,
     ]
 

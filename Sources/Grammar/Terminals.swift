@@ -42,6 +42,7 @@ enum Terminals {
                 throw GrammarError.tooLarge("maxLength \(maxLength) (limit 2000)")
             }
             if minLength > 2_000 { throw GrammarError.tooLarge("minLength \(minLength) (limit 2000)") }
+            if patterns.isEmpty { return try lengthOnlyString(minLength: minLength, maxLength: maxLength, key: key) }
             var nfas: [CodePointNFA] = []
             for p in patterns { nfas.append(try CodePointNFA.forPattern(p)) }
             return try buildString(nfas, minLength: minLength, maxLength: maxLength, key: key)
@@ -122,6 +123,69 @@ enum Terminals {
             }
         }
         return try ByteDFA.determinize(nfa, start: start, key: key)
+    }
+
+    /// One JSON string character (any code point, any spelling) as a DFA from state 0 to its
+    /// single accepting state.
+    private static let charDFA: ByteDFA = {
+        var nfa = ByteNFA()
+        let start = nfa.addState()
+        let done = nfa.addState()
+        nfa.accepting[Int(done)] = true
+        for spelling in JSONCharSpelling.spellings(.all) {
+            var cur = start
+            for (i, pos) in spelling.enumerated() {
+                let nxt = i == spelling.count - 1 ? done : nfa.addState()
+                for (lo, hi) in pos { nfa.edge(cur, lo, hi, nxt) }
+                cur = nxt
+            }
+        }
+        return try! ByteDFA.determinize(nfa, start: start, key: "char")!
+    }()
+
+    /// Strings with only length bounds, built directly as (count × character-state) without
+    /// subset construction.
+    private static func lengthOnlyString(minLength: Int, maxLength: Int?, key: String) throws -> ByteDFA? {
+        let c = charDFA
+        let cap = maxLength ?? minLength
+        let inner = (0..<c.stateCount).filter { !c.accepting[$0] }  // character states (0 = start)
+        var index = [Int](repeating: -1, count: c.stateCount)
+        for (i, q) in inner.enumerated() { index[q] = i }
+        let per = inner.count
+        // States: 0 = before the opening quote, 1 = after the closing quote, then 2 + c*per + i.
+        let stateCount = 2 + (cap + 1) * per
+        let quoteClass = c.classCount
+        let classCount = c.classCount + 1
+        var classOf = c.classOf
+        classOf[0x22] = UInt8(quoteClass)
+        var next = [Int32](repeating: -1, count: stateCount * classCount)
+        var accepting = [Bool](repeating: false, count: stateCount)
+        accepting[1] = true
+        func id(_ count: Int, _ q: Int) -> Int32 { Int32(2 + count * per + index[q]) }
+        next[0 * classCount + quoteClass] = id(0, 0)
+        // A representative byte for each of the character DFA's classes.
+        var rep = [UInt8](repeating: 0, count: c.classCount)
+        for b in (0..<256).reversed() { rep[Int(c.classOf[b])] = UInt8(b) }
+        for count in 0...cap {
+            let nextCount = maxLength != nil ? count + 1 : min(count + 1, cap)
+            for q in inner {
+                let from = Int(id(count, q))
+                if q == 0 && count >= minLength { next[from * classCount + quoteClass] = 1 }
+                if let maxLength, count >= maxLength { continue }
+                for k in 0..<c.classCount {
+                    let q2 = c.next[q * c.classCount + k]
+                    if q2 < 0 { continue }
+                    next[from * classCount + k] = c.accepting[Int(q2)] ? id(nextCount, 0) : id(count, Int(q2))
+                }
+                // The quote byte inside an escape (`\"`).
+                let q2 = c.step(Int32(q), 0x22)
+                if q2 >= 0 {
+                    next[from * classCount + quoteClass] = c.accepting[Int(q2)] ? id(nextCount, 0) : id(count, Int(q2))
+                }
+                _ = rep
+            }
+        }
+        return ByteDFA.prune(classOf: classOf, classCount: classCount, next: next, accepting: accepting, key: key)
     }
 
     // MARK: numbers
