@@ -82,7 +82,7 @@ enum Terminals {
         var queue: [PState] = []
         func id(_ p: PState) throws -> Int32 {
             if let x = ids[p] { return x }
-            if ids.count > 30_000 { throw GrammarError.tooLarge("string constraints need more than 30000 states") }
+            if ids.count > 3_000 { throw GrammarError.tooLarge("string pattern/length constraints need more than 3000 product states") }
             let x = nfa.addState()
             ids[p] = x
             queue.append(p)
@@ -122,7 +122,8 @@ enum Terminals {
                 }
             }
         }
-        return try ByteDFA.determinize(nfa, start: start, key: key)
+        if nfa.stateCount > 40_000 { throw GrammarError.tooLarge("string pattern/length constraints need more than 40000 automaton states") }
+        return try ByteDFA.determinize(nfa, start: start, key: key, maxStates: 12_000)
     }
 
     /// One JSON string character (any code point, any spelling) as a DFA from state 0 to its
