@@ -40,7 +40,11 @@ let package = Package(
         // JSON Schema 2020-12 model and validator.
         .target(name: "JSONSchemaKit", dependencies: ["ChatAPI"]),
         // Constrained decoding: schema -> grammar -> token masks. No llama.cpp dependency.
-        .target(name: "Grammar", dependencies: ["ChatAPI", "JSONSchemaKit", "GGUF"]),
+        .target(
+            name: "Grammar", dependencies: ["ChatAPI", "JSONSchemaKit", "GGUF"],
+            // Mask computation walks shared caches in tight loops; dynamic exclusivity checks
+            // cost ~10% there.
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
         // Jinja interpreter for chat templates and per-family tool-call formats.
         .target(name: "ChatTemplates", dependencies: ["ChatAPI"]),
         // Thin C shim over llama.h, linked statically against the bootstrap cache.

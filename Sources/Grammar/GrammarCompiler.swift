@@ -1,0 +1,108 @@
+import ChatAPI
+
+/// A grammar built from literal text, JSON-Schema-constrained JSON values, sequences,
+/// alternatives and repetitions — enough to describe tool-call wrappers such as
+/// `<tool_call>\n{"name":"f","arguments":{…}}\n</tool_call>` repeated one or more times.
+public indirect enum GrammarSpec: Sendable {
+    /// Exactly this text (UTF-8).
+    case literal(String)
+    /// One JSON value (compact, canonical form) satisfying the schema.
+    case json(schema: JSONValue)
+    /// Each part in order.
+    case sequence([GrammarSpec])
+    /// Any one of the parts.
+    case choice([GrammarSpec])
+    /// `min` to `max` (nil = unbounded) repetitions, optionally separated by `separator`.
+    case repeated(GrammarSpec, min: Int, max: Int?, separator: String = "")
+}
+
+/// Compiles schemas and grammar specs against one vocabulary.
+///
+/// ```swift
+/// let compiler = GrammarCompiler(vocabulary: vocab)
+/// let grammar = try compiler.compile(schema: schema)
+/// var matcher = grammar.makeMatcher()
+/// var mask = vocab.makeMask()
+/// matcher.fillMask(&mask)           // allowed next tokens
+/// matcher.accept(token: sampled)    // advance
+/// ```
+public struct GrammarCompiler: Sendable {
+    public let vocabulary: GrammarVocabulary
+
+    public init(vocabulary: GrammarVocabulary) {
+        self.vocabulary = vocabulary
+    }
+
+    /// Compiles a JSON Schema into a grammar for one JSON value.
+    public func compile(schema: JSONValue) throws -> CompiledGrammar {
+        try compile(.json(schema: schema))
+    }
+
+    /// Compiles a grammar spec.
+    public func compile(_ spec: GrammarSpec) throws -> CompiledGrammar {
+        let builder = ProgramBuilder()
+        let root = try GrammarCompiler.build(spec, builder)
+        let program = try builder.finish(root: root)
+        return CompiledGrammar(runtime: GrammarRuntime(program: program, vocab: vocabulary), stateCount: builder.stateCount)
+    }
+
+    static func build(_ spec: GrammarSpec, _ b: ProgramBuilder) throws -> Int32 {
+        switch spec {
+        case .json(let schema):
+            return try SchemaCompiler(builder: b, document: schema).rule(schema)
+        case .literal(let text):
+            let (r, start) = try b.newRule()
+            b.accept(try b.literal(start, Array(text.utf8)))
+            return r
+        case .sequence(let parts):
+            let (r, start) = try b.newRule()
+            var cur = start
+            for p in parts {
+                let next = try b.newState()
+                b.call(cur, try build(p, b), next)
+                cur = next
+            }
+            b.accept(cur)
+            return r
+        case .choice(let parts):
+            let (r, start) = try b.newRule()
+            let end = try b.newState()
+            b.accept(end)
+            for p in parts { b.call(start, try build(p, b), end) }
+            return r
+        case .repeated(let part, let minCount, let maxCount, let separator):
+            if let maxCount, maxCount < minCount { throw GrammarError.unsatisfiable("repeat max < min") }
+            let item = try build(part, b)
+            let (r, start) = try b.newRule()
+            let cap = maxCount ?? max(minCount, 1)
+            if cap > 5_000 { throw GrammarError.tooLarge("repetition bound \(cap)") }
+            var states = [start]
+            for _ in 0..<cap { states.append(try b.newState()) }
+            for c in 0...cap {
+                if c >= minCount { b.accept(states[c]) }
+                if let m = maxCount, c >= m { continue }
+                let from = c > 0 && !separator.isEmpty ? try b.literal(states[c], Array(separator.utf8)) : states[c]
+                b.call(from, item, states[maxCount != nil ? c + 1 : min(c + 1, cap)])
+            }
+            return r
+        }
+    }
+}
+
+/// A compiled grammar; cheap to keep and to make matchers from. Caches (masks, steps) grow as
+/// matchers explore it and are shared by all its matchers.
+public final class CompiledGrammar: @unchecked Sendable {
+    let runtime: GrammarRuntime
+    /// Size of the compiled automaton (structural states), for diagnostics.
+    public let stateCount: Int
+
+    init(runtime: GrammarRuntime, stateCount: Int) {
+        self.runtime = runtime
+        self.stateCount = stateCount
+    }
+
+    public var vocabulary: GrammarVocabulary { runtime.vocab }
+
+    /// A matcher at the start of the grammar.
+    public func makeMatcher() -> GrammarMatcher { GrammarMatcher(runtime: runtime) }
+}

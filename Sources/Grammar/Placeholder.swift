@@ -1,1 +1,0 @@
-// Grammar: see ARCHITECTURE.md for this target's job.

@@ -1,0 +1,646 @@
+import ChatAPI
+
+/// Compiles JSON Schema (a `JSONValue`) into rules of a `ProgramBuilder`.
+///
+/// Generation policy (it only ever narrows the set of valid values, never widens it):
+/// - output is compact JSON; object properties appear in schema order;
+/// - an object with `properties` never gets properties beyond them (and required names), whatever
+///   `additionalProperties` says; an object without `properties` takes any keys (or
+///   `propertyNames`-conforming keys) with values per `additionalProperties`;
+/// - integers may carry a zero fraction (`2.0`); bounded numbers are written without exponent.
+/// - `oneOf` is compiled as `anyOf` (exclusivity is not enforced);
+/// - `enum`/`const` values are filtered by `type` only.
+/// Formats with a built-in pattern (date, time, date-time, uuid, email, ipv4, hostname, uri,
+/// uri-reference) are
+/// enforced; every other `format` is treated as an annotation, as JSON Schema 2020-12 does.
+/// Keywords that cannot be enforced (`not`, `if`, `contains`, `uniqueItems`, `patternProperties`,
+/// `dependentRequired`, `dependentSchemas`, `unevaluatedItems`, `$dynamicRef`, non-integral
+/// number bounds, `multipleOf` other than 1) make compilation fail with an error naming them.
+final class SchemaCompiler {
+    let b: ProgramBuilder
+    let document: JSONValue
+    private var memo: [String: Int32] = [:]
+    private var refRules: [String: Int32] = [:]
+    private var anyValue: Int32?
+    private var depth = 0
+
+    init(builder: ProgramBuilder, document: JSONValue) {
+        self.b = builder
+        self.document = document
+    }
+
+    static let annotationKeys: Set<String> = [
+        "title", "description", "examples", "default", "$schema", "$id", "id", "$comment", "readOnly",
+        "writeOnly", "deprecated", "$defs", "definitions", "$anchor", "contentEncoding",
+        "contentMediaType", "contentSchema", "nullable", "discriminator", "xml", "externalDocs",
+        "example", "$vocabulary", "then", "else", "format",
+    ]
+
+    static let rejected: [String: String] = [
+        "not": "negation cannot be enforced while generating",
+        "if": "conditional schemas are not supported",
+        "contains": "array contains constraints are not supported",
+        "minContains": "array contains constraints are not supported",
+        "maxContains": "array contains constraints are not supported",
+        "dependentRequired": "property dependencies are not supported",
+        "dependentSchemas": "property dependencies are not supported",
+        "dependencies": "property dependencies are not supported",
+        "unevaluatedItems": "not supported",
+        "$dynamicRef": "dynamic references are not supported",
+        "$recursiveRef": "recursive references are not supported",
+    ]
+
+    // MARK: entry points
+
+    func rule(_ schema: JSONValue) throws -> Int32 {
+        depth += 1
+        defer { depth -= 1 }
+        if depth > 200 { throw GrammarError.tooLarge("schema nesting deeper than 200") }
+        switch schema {
+        case .bool(true): return try anyValueRule()
+        case .bool(false): return try b.newRule().rule  // no accepting path: pruned
+        case .object(let o):
+            let key = schema.serialized()
+            if let r = memo[key] { return r }
+            let r = try compileObjectSchema(o)
+            memo[key] = r
+            return r
+        default:
+            throw GrammarError.invalidSchema("a schema must be an object or a boolean, got \(schema.typeName)")
+        }
+    }
+
+    private func compileObjectSchema(_ o: JSONObject) throws -> Int32 {
+        if let ref = o["$ref"] {
+            guard let refString = ref.stringValue else { throw GrammarError.invalidSchema("$ref must be a string") }
+            var rest = o
+            rest.removeValue(forKey: "$ref")
+            if !hasAssertions(rest) { return try refRule(refString) }
+            return try rule(.object(try merge(try resolve(refString), .object(rest))))
+        }
+        if let all = o["allOf"] {
+            guard case .array(let parts) = all else { throw GrammarError.invalidSchema("allOf must be an array") }
+            var merged = o
+            merged.removeValue(forKey: "allOf")
+            var acc: JSONValue = .object(merged)
+            for p in parts { acc = .object(try merge(acc, p)) }
+            return try rule(acc)
+        }
+        for key in ["anyOf", "oneOf"] {
+            guard let alts = o[key] else { continue }
+            guard case .array(let branches) = alts, !branches.isEmpty else {
+                throw GrammarError.invalidSchema("\(key) must be a non-empty array")
+            }
+            var rest = o
+            rest.removeValue(forKey: key)
+            let (r, start) = try b.newRule()
+            let end = try b.newState()
+            b.accept(end)
+            let restHasAssertions = hasAssertions(rest)
+            for branch in branches {
+                let schema: JSONValue = restHasAssertions ? .object(try merge(.object(rest), branch)) : branch
+                b.call(start, try rule(schema), end)
+            }
+            return r
+        }
+        return try compileBase(o)
+    }
+
+    /// True when the object has keywords other than annotations.
+    func hasAssertions(_ o: JSONObject) -> Bool {
+        o.keys.contains { !SchemaCompiler.annotationKeys.contains($0) || $0 == "format" }
+    }
+
+    // MARK: references
+
+    private func refRule(_ ref: String) throws -> Int32 {
+        if let r = refRules[ref] { return r }
+        let target = try resolve(ref)
+        // Recursive references call the rule before its body exists: route through a
+        // forwarding rule created first.
+        let (r, start) = try b.newRule()
+        refRules[ref] = r
+        let end = try b.newState()
+        b.accept(end)
+        b.call(start, try rule(target), end)
+        return r
+    }
+
+    func resolve(_ ref: String) throws -> JSONValue {
+        guard ref.hasPrefix("#") else { throw GrammarError.unresolvedReference(ref) }
+        var pointer = String(ref.dropFirst())
+        if pointer.isEmpty { return document }
+        guard pointer.hasPrefix("/") else {
+            // `#name` anchors: look for a matching $anchor.
+            if let found = findAnchor(String(pointer), in: document) { return found }
+            throw GrammarError.unresolvedReference(ref)
+        }
+        pointer.removeFirst()
+        var cur = document
+        for rawPart in pointer.split(separator: "/", omittingEmptySubsequences: false) {
+            let part = (rawPart.removingPercentEncoding ?? String(rawPart))
+                .replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+            switch cur {
+            case .object(let o):
+                guard let next = o[part] else { throw GrammarError.unresolvedReference(ref) }
+                cur = next
+            case .array(let a):
+                guard let i = Int(part), i >= 0, i < a.count else { throw GrammarError.unresolvedReference(ref) }
+                cur = a[i]
+            default:
+                throw GrammarError.unresolvedReference(ref)
+            }
+        }
+        return cur
+    }
+
+    private func findAnchor(_ name: String, in v: JSONValue) -> JSONValue? {
+        switch v {
+        case .object(let o):
+            if o["$anchor"]?.stringValue == name { return v }
+            for (_, x) in o { if let f = findAnchor(name, in: x) { return f } }
+        case .array(let a):
+            for x in a { if let f = findAnchor(name, in: x) { return f } }
+        default: break
+        }
+        return nil
+    }
+
+    // MARK: allOf merging
+
+    /// Merges two schemas into one object schema that admits their intersection, for the cases
+    /// where that is a keyword-wise combination; otherwise throws naming the keyword.
+    func merge(_ a: JSONValue, _ bv: JSONValue) throws -> JSONObject {
+        depth += 1
+        defer { depth -= 1 }
+        if depth > 200 { throw GrammarError.unsupportedKeyword("allOf", detail: "recursive merge too deep") }
+        func asObject(_ v: JSONValue) throws -> JSONObject {
+            switch v {
+            case .bool(true): return [:]
+            case .bool(false): return ["enum": .array([])]
+            case .object(var o):
+                if let ref = o["$ref"]?.stringValue {
+                    o.removeValue(forKey: "$ref")
+                    return try merge(try resolve(ref), .object(o))
+                }
+                if case .array(let parts)? = o["allOf"] {
+                    o.removeValue(forKey: "allOf")
+                    var acc: JSONValue = .object(o)
+                    for p in parts { acc = .object(try merge(acc, p)) }
+                    guard case .object(let r) = acc else { return o }
+                    return r
+                }
+                return o
+            default: throw GrammarError.invalidSchema("allOf member is not a schema")
+            }
+        }
+        let x = try asObject(a), y = try asObject(bv)
+        var out = x
+        for (k, yv) in y {
+            guard let xv = out[k] else { out[k] = yv; continue }
+            if xv == yv { continue }
+            switch k {
+            case "properties":
+                guard case .object(var xp) = xv, case .object(let yp) = yv else { throw GrammarError.invalidSchema("properties must be an object") }
+                for (pk, pv) in yp {
+                    if let existing = xp[pk] { xp[pk] = .object(["allOf": .array([existing, pv])]) } else { xp[pk] = pv }
+                }
+                out[k] = .object(xp)
+            case "required":
+                var names = xv.arrayValue ?? []
+                for n in yv.arrayValue ?? [] where !names.contains(n) { names.append(n) }
+                out[k] = .array(names)
+            case "type":
+                out[k] = try intersectTypes(xv, yv)
+            case "enum":
+                let ys = yv.arrayValue ?? []
+                out[k] = .array((xv.arrayValue ?? []).filter { ys.contains($0) })
+            case "const":
+                out["enum"] = .array([])
+            case "minimum", "minLength", "minItems", "minProperties", "exclusiveMinimum":
+                guard let p = xv.doubleValue, let q = yv.doubleValue else { throw GrammarError.unsupportedKeyword(k, detail: "allOf with non-numeric \(k)") }
+                out[k] = p >= q ? xv : yv
+            case "maximum", "maxLength", "maxItems", "maxProperties", "exclusiveMaximum":
+                guard let p = xv.doubleValue, let q = yv.doubleValue else { throw GrammarError.unsupportedKeyword(k, detail: "allOf with non-numeric \(k)") }
+                out[k] = p <= q ? xv : yv
+            case "pattern":
+                var extra = out["$patterns"]?.arrayValue ?? []
+                extra.append(yv)
+                out["$patterns"] = .array(extra)
+            case "additionalProperties", "items", "propertyNames":
+                if case .bool(false) = xv { continue }
+                if case .bool(false) = yv { out[k] = yv; continue }
+                out[k] = .object(["allOf": .array([xv, yv])])
+            case "anyOf", "oneOf":
+                let xs = xv.arrayValue ?? [], ys = yv.arrayValue ?? []
+                guard xs.count * ys.count <= 64 else { throw GrammarError.tooLarge("allOf of \(k) with \(xs.count)×\(ys.count) branches") }
+                var combos: [JSONValue] = []
+                for p in xs { for q in ys { combos.append(.object(["allOf": .array([p, q])])) } }
+                out[k] = .array(combos)
+            case _ where SchemaCompiler.annotationKeys.contains(k) && k != "format":
+                continue
+            default:
+                throw GrammarError.unsupportedKeyword(k, detail: "allOf members with different values of '\(k)'")
+            }
+        }
+        // A side's additionalProperties constrains the other side's extra properties.
+        if case .object(var props)? = out["properties"] {
+            for (side, other) in [(x, y), (y, x)] {
+                guard let addl = side["additionalProperties"] else { continue }
+                if case .bool(true) = addl { continue }
+                let declared = side["properties"]?.objectValue ?? [:]
+                _ = other
+                for (pk, pv) in props where declared[pk] == nil {
+                    if case .bool(false) = addl { props[pk] = .bool(false) }
+                    else { props[pk] = .object(["allOf": .array([pv, addl])]) }
+                }
+            }
+            out["properties"] = .object(props)
+        }
+        return out
+    }
+
+    private func intersectTypes(_ a: JSONValue, _ b: JSONValue) throws -> JSONValue {
+        func list(_ v: JSONValue) -> [String] {
+            if let s = v.stringValue { return [s] }
+            return (v.arrayValue ?? []).compactMap { $0.stringValue }
+        }
+        let la = list(a), lb = list(b)
+        var out: [String] = []
+        for t in la {
+            if lb.contains(t) { out.append(t) }
+            else if t == "integer" && lb.contains("number") { out.append("integer") }
+            else if t == "number" && lb.contains("integer") { out.append("integer") }
+        }
+        return .array(out.map { .string($0) })
+    }
+
+    // MARK: base schemas
+
+    private static let objectKeys = ["properties", "required", "additionalProperties", "minProperties", "maxProperties", "propertyNames", "patternProperties"]
+    private static let arrayKeys = ["items", "prefixItems", "minItems", "maxItems", "additionalItems", "uniqueItems"]
+    private static let stringKeys = ["minLength", "maxLength", "pattern", "$patterns"]
+    private static let numberKeys = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"]
+
+    private func compileBase(_ o: JSONObject) throws -> Int32 {
+        for (k, why) in SchemaCompiler.rejected where o[k] != nil {
+            throw GrammarError.unsupportedKeyword(k, detail: why)
+        }
+        var types: [String]
+        if let t = o["type"] {
+            if let s = t.stringValue { types = [s] }
+            else if case .array(let items) = t { types = items.compactMap { $0.stringValue } }
+            else { throw GrammarError.invalidSchema("type must be a string or an array") }
+            for ty in types where !["null", "boolean", "object", "array", "number", "integer", "string"].contains(ty) {
+                throw GrammarError.invalidSchema("unknown type '\(ty)'")
+            }
+        } else {
+            // No type: every type is allowed; type-specific keywords constrain their own type.
+            types = ["null", "boolean", "object", "array", "number", "string"]
+        }
+        if types.contains("number") { types.removeAll { $0 == "integer" } }
+
+        let (r, start) = try b.newRule()
+        let end = try b.newState()
+        b.accept(end)
+
+        if o["enum"] != nil || o["const"] != nil {
+            var values: [JSONValue] = []
+            if let c = o["const"] { values = [c] }
+            if let e = o["enum"] {
+                guard case .array(let ev) = e else { throw GrammarError.invalidSchema("enum must be an array") }
+                values = o["const"] == nil ? ev : values.filter { ev.contains($0) }
+            }
+            let typed = values.filter { v in
+                let tn = v.typeName
+                return types.contains(tn) || (tn == "integer" && types.contains("number"))
+            }
+            var seen = Set<String>()
+            var literals: [[UInt8]] = []
+            for v in typed {
+                let text = v.serialized()
+                if seen.insert(text).inserted { literals.append(Array(text.utf8)) }
+            }
+            for e in try b.literalTrie(start, literals) { b.epsilon(e, end) }
+            return r
+        }
+
+        for t in types {
+            switch t {
+            case "null": b.epsilon(try b.literal(start, Array("null".utf8)), end)
+            case "boolean":
+                for e in try b.literalTrie(start, [Array("true".utf8), Array("false".utf8)]) { b.epsilon(e, end) }
+            case "string": b.call(start, try stringRule(o), end)
+            case "integer", "number": b.call(start, try numberRule(o, integer: t == "integer"), end)
+            case "array": try arrayFragment(o, start, end)
+            case "object": try objectFragment(o, start, end)
+            default: break
+            }
+        }
+        return r
+    }
+
+    // MARK: strings
+
+    static let formatPatterns: [String: String] = [
+        "date": #"^\d{4}-((0[13578]|1[02])-(0[1-9]|[12]\d|3[01])|(0[469]|11)-(0[1-9]|[12]\d|30)|02-(0[1-9]|1\d|2\d))$"#,
+        "time": #"^([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$"#,
+        "date-time": #"^\d{4}-((0[13578]|1[02])-(0[1-9]|[12]\d|3[01])|(0[469]|11)-(0[1-9]|[12]\d|30)|02-(0[1-9]|1\d|2\d))[Tt]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$"#,
+        "uuid": #"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"#,
+        "email": #"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$"#,
+        "ipv4": #"^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$"#,
+        "uri": #"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]*$"#,
+        "uri-reference": #"^[^\s]*$"#,
+        "hostname": #"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$"#,
+    ]
+
+    private func stringRule(_ o: JSONObject) throws -> Int32 {
+        var patterns: [String] = []
+        if let p = o["pattern"] {
+            guard let s = p.stringValue else { throw GrammarError.invalidSchema("pattern must be a string") }
+            patterns.append(s)
+        }
+        for p in o["$patterns"]?.arrayValue ?? [] { if let s = p.stringValue { patterns.append(s) } }
+        if let f = o["format"]?.stringValue, let p = SchemaCompiler.formatPatterns[f] { patterns.append(p) }
+        let minL = try intKeyword(o, "minLength") ?? 0
+        let maxL = try intKeyword(o, "maxLength")
+        if let maxL, maxL < minL { return try b.newRule().rule }
+        guard let dfa = try Terminals.string(patterns: patterns, minLength: minL, maxLength: maxL) else {
+            return try b.newRule().rule
+        }
+        return b.terminalRule(dfa)
+    }
+
+    private func intKeyword(_ o: JSONObject, _ k: String) throws -> Int? {
+        guard let v = o[k] else { return nil }
+        guard let d = v.doubleValue, d >= 0, d == d.rounded() else { throw GrammarError.invalidSchema("\(k) must be a non-negative integer") }
+        return d > 1e9 ? 1_000_000_000 : Int(d)
+    }
+
+    // MARK: numbers
+
+    private func numberRule(_ o: JSONObject, integer: Bool) throws -> Int32 {
+        var isInteger = integer
+        if let m = o["multipleOf"] {
+            guard let d = m.doubleValue, d > 0 else { throw GrammarError.invalidSchema("multipleOf must be positive") }
+            if d == 1 || (isInteger && d == d.rounded() && d == 1) { isInteger = true }
+            else { throw GrammarError.unsupportedKeyword("multipleOf", detail: "only multipleOf 1 can be enforced (got \(m.serialized()))") }
+        }
+        // Lower and upper bounds with exclusivity (draft 4 booleans or draft 6+ numbers).
+        var lo: (Double, Bool)?  // (value, exclusive)
+        var hi: (Double, Bool)?
+        if let v = o["minimum"]?.doubleValue { lo = (v, o["exclusiveMinimum"]?.boolValue == true) }
+        if let v = o["maximum"]?.doubleValue { hi = (v, o["exclusiveMaximum"]?.boolValue == true) }
+        if let v = o["exclusiveMinimum"]?.doubleValue, o["exclusiveMinimum"]?.boolValue == nil {
+            if lo == nil || v >= lo!.0 { lo = (v, true) }
+        }
+        if let v = o["exclusiveMaximum"]?.doubleValue, o["exclusiveMaximum"]?.boolValue == nil {
+            if hi == nil || v <= hi!.0 { hi = (v, true) }
+        }
+        // Bounds far outside the exactly representable range only ever widen: drop them when
+        // they point outwards (max huge, min very negative); reject inward huge bounds.
+        let limit = 1e15
+        if let h = hi, h.0 >= limit { hi = nil }
+        if let l = lo, l.0 <= -limit { lo = nil }
+        if let h = hi, h.0 <= -limit { throw GrammarError.unsupportedKeyword("maximum", detail: "bound \(h.0) too large to enforce") }
+        if let l = lo, l.0 >= limit { throw GrammarError.unsupportedKeyword("minimum", detail: "bound \(l.0) too large to enforce") }
+
+        var pieces: [Terminals.NumberPiece] = []
+        let key: String
+        if isInteger {
+            var a: Int? = nil, c: Int? = nil
+            if let (v, ex) = lo { let x = v.rounded(.up); a = Int(x) + ((ex && x == v) ? 1 : 0) }
+            if let (v, ex) = hi { let x = v.rounded(.down); c = Int(x) - ((ex && x == v) ? 1 : 0) }
+            if let a, let c, a > c { return try b.newRule().rule }
+            // Non-negative part.
+            if c == nil || c! >= 0 { pieces.append(.init(negative: false, lo: max(a ?? 0, 0), hi: c, fraction: .zero)) }
+            // Negative part: absolute values.
+            if a == nil || a! < 0 {
+                let absLo = c.map { max(1, -min($0, -1)) } ?? 1
+                let absHi = a.map { -$0 }
+                if absHi == nil || absLo <= absHi! { pieces.append(.init(negative: true, lo: absLo, hi: absHi, fraction: .zero)) }
+            }
+            let unbounded = lo == nil && hi == nil
+            key = "i|\(a.map(String.init) ?? "")|\(c.map(String.init) ?? "")"
+            guard let dfa = try Terminals.number(pieces: pieces, exponent: unbounded, nonNegativeExponent: true, key: key) else {
+                return try b.newRule().rule
+            }
+            return b.terminalRule(dfa)
+        }
+        if lo == nil && hi == nil {
+            pieces = [.init(negative: false, lo: 0, hi: nil, fraction: .any), .init(negative: true, lo: 0, hi: nil, fraction: .any)]
+            guard let dfa = try Terminals.number(pieces: pieces, exponent: true, nonNegativeExponent: false, key: "n") else {
+                return try b.newRule().rule
+            }
+            return b.terminalRule(dfa)
+        }
+        for (name, bound) in [("minimum", lo), ("maximum", hi)] {
+            if let (v, _) = bound, v != v.rounded() {
+                throw GrammarError.unsupportedKeyword(name, detail: "non-integer bound \(v) on a number")
+            }
+        }
+        // Positive side x ≥ 0 (as D.F) and negative side y = -x > 0, each bounded by integers.
+        func side(lower: (Int, Bool)?, upper: (Int, Bool)?, negative: Bool) {
+            let (l, lex) = lower ?? (0, false)
+            if let (u, uex) = upper {
+                if u < l || (u == l && (lex || uex)) { return }
+            }
+            let anyLo = lex ? l + 1 : l
+            let anyHi = upper.map { $0.0 - 1 }
+            if anyHi == nil || anyLo <= anyHi! { pieces.append(.init(negative: negative, lo: anyLo, hi: anyHi, fraction: .any)) }
+            if let (u, uex) = upper, !uex, u >= anyLo { pieces.append(.init(negative: negative, lo: u, hi: u, fraction: .zero)) }
+            if lex, upper == nil || upper!.0 > l { pieces.append(.init(negative: negative, lo: l, hi: l, fraction: .nonzero)) }
+        }
+        let a = lo.map { (Int($0.0), $0.1) }, c = hi.map { (Int($0.0), $0.1) }
+        if c == nil || c!.0 > 0 || (c!.0 == 0 && !c!.1) {
+            // x ≥ max(a, 0)
+            let lower: (Int, Bool)? = (a == nil || a!.0 < 0) ? nil : a
+            side(lower: lower, upper: c, negative: false)
+        }
+        if a == nil || a!.0 < 0 {
+            // y = -x in (max(-c, 0), -a]
+            let lower: (Int, Bool)? = (c == nil || c!.0 > 0) ? (0, true) : (-c!.0, c!.1 || c!.0 == 0)
+            let upper: (Int, Bool)? = a.map { (-$0.0, $0.1) }
+            side(lower: lower, upper: upper, negative: true)
+        }
+        key = "n|\(lo.map { "\($0.0),\($0.1)" } ?? "")|\(hi.map { "\($0.0),\($0.1)" } ?? "")"
+        guard let dfa = try Terminals.number(pieces: pieces, exponent: false, nonNegativeExponent: false, key: key) else {
+            return try b.newRule().rule
+        }
+        return b.terminalRule(dfa)
+    }
+
+    // MARK: arrays
+
+    private func arrayFragment(_ o: JSONObject, _ start: Int32, _ end: Int32) throws {
+        if o["uniqueItems"]?.boolValue == true, (try intKeyword(o, "maxItems") ?? 2) > 1 {
+            throw GrammarError.unsupportedKeyword("uniqueItems", detail: "item uniqueness cannot be enforced while generating")
+        }
+        var prefix: [JSONValue] = []
+        var rest: JSONValue? = nil  // nil = any
+        if let p = o["prefixItems"] {
+            prefix = p.arrayValue ?? []
+            rest = o["items"]
+        } else if case .array(let tuple)? = o["items"] {
+            prefix = tuple
+            rest = o["additionalItems"]
+        } else {
+            rest = o["items"]
+        }
+        let restAllowed: Bool
+        if case .bool(false)? = rest { restAllowed = false } else { restAllowed = true }
+        let minI = try intKeyword(o, "minItems") ?? 0
+        var maxI = try intKeyword(o, "maxItems")
+        if !restAllowed { maxI = min(maxI ?? prefix.count, prefix.count) }
+        if let m = maxI, m < minI { return }
+        let cap = maxI ?? max(prefix.count, minI, 1)
+        if cap > 5_000 { throw GrammarError.tooLarge("array bounds need \(cap) counter states") }
+        let open = try b.literal(start, [UInt8(ascii: "[")])
+        var states: [Int32] = [open]
+        for _ in 0..<cap { states.append(try b.newState()) }
+        let restRule = restAllowed ? try rule(rest ?? .bool(true)) : nil
+        for c in 0...cap {
+            let s = states[c]
+            if c >= minI { b.bytes(s, 0x5D, 0x5D, end) }
+            if let m = maxI, c >= m { continue }
+            let elem: Int32
+            if c < prefix.count { elem = try rule(prefix[c]) } else if let rr = restRule { elem = rr } else { continue }
+            let from = c > 0 ? try b.literal(s, [UInt8(ascii: ",")]) : s
+            let next = maxI != nil ? c + 1 : min(c + 1, cap)
+            b.call(from, elem, states[next])
+        }
+    }
+
+    // MARK: objects
+
+    private func objectFragment(_ o: JSONObject, _ start: Int32, _ end: Int32) throws {
+        if case .object(let pp)? = o["patternProperties"], !pp.isEmpty {
+            throw GrammarError.unsupportedKeyword("patternProperties", detail: "pattern-keyed properties are not supported")
+        }
+        var props: [(String, JSONValue)] = []
+        if let p = o["properties"] {
+            guard case .object(let po) = p else { throw GrammarError.invalidSchema("properties must be an object") }
+            props = po.map { ($0.key, $0.value) }
+        }
+        let required = Set((o["required"]?.arrayValue ?? []).compactMap { $0.stringValue })
+        let addl = o["additionalProperties"]
+        for r in (o["required"]?.arrayValue ?? []).compactMap({ $0.stringValue }) where !props.contains(where: { $0.0 == r }) {
+            props.append((r, addl ?? .bool(true)))
+        }
+        if let pn = o["propertyNames"], !props.isEmpty {
+            // Declared names must themselves satisfy propertyNames; check the simple forms.
+            _ = pn
+            throw GrammarError.unsupportedKeyword("propertyNames", detail: "only supported on objects without properties")
+        }
+        let minP = try intKeyword(o, "minProperties") ?? 0
+        let maxP = try intKeyword(o, "maxProperties")
+        if let maxP, maxP < minP { return }
+        let open = try b.literal(start, [UInt8(ascii: "{")])
+        let close: UInt8 = 0x7D
+
+        let addlForbidden: Bool
+        if case .bool(false)? = addl { addlForbidden = true } else { addlForbidden = false }
+        if props.isEmpty && !addlForbidden {
+            // Free-form map.
+            var keySchema: JSONValue = ["type": "string"]
+            if let pn = o["propertyNames"] { keySchema = .object(try merge(pn, ["type": "string"])) }
+            let keyRule = try rule(keySchema)
+            let valRule = try rule(addl ?? .bool(true))
+            let cap = maxP ?? max(minP, 1)
+            if cap > 5_000 { throw GrammarError.tooLarge("object bounds need \(cap) counter states") }
+            var states: [Int32] = [open]
+            for _ in 0..<cap { states.append(try b.newState()) }
+            for c in 0...cap {
+                let s = states[c]
+                if c >= minP { b.bytes(s, close, close, end) }
+                if let m = maxP, c >= m { continue }
+                let from = c > 0 ? try b.literal(s, [UInt8(ascii: ",")]) : s
+                let afterKey = try b.newState()
+                b.call(from, keyRule, afterKey)
+                let colon = try b.literal(afterKey, [UInt8(ascii: ":")])
+                let next = maxP != nil ? c + 1 : min(c + 1, cap)
+                b.call(colon, valRule, states[next])
+            }
+            return
+        }
+        let n = props.count
+        let track = minP > 0 || maxP != nil
+        var stateOf: [Int: Int32] = [:]  // i * (n + 2) + c
+        var pending: [(Int, Int)] = []
+        func state(_ i: Int, _ c: Int) throws -> Int32 {
+            let k = i * (n + 2) + c
+            if let s = stateOf[k] { return s }
+            let s = (i == 0 && c == 0) ? open : try b.newState()
+            stateOf[k] = s
+            pending.append((i, c))
+            return s
+        }
+        let valueRules = try props.map { try rule($0.1) }
+        _ = try state(0, 0)
+        while let (i, c) = pending.popLast() {
+            let s = stateOf[i * (n + 2) + c]!
+            var allOptional = true
+            var entries: [[UInt8]] = []
+            var targets: [(Int32, Int32)] = []  // (value rule, return state)
+            var j = i
+            while j < n {
+                let canAdd = maxP == nil || c < maxP!
+                if canAdd {
+                    var key: [UInt8] = c > 0 ? [UInt8(ascii: ",")] : []
+                    key += Array(JSONValue.quoted(props[j].0).utf8)
+                    key.append(UInt8(ascii: ":"))
+                    entries.append(key)
+                    targets.append((valueRules[j], try state(j + 1, track ? c + 1 : 1)))
+                }
+                if required.contains(props[j].0) { allOptional = false; break }
+                j += 1
+            }
+            if allOptional && c >= minP { b.bytes(s, close, close, end) }
+            let ends = try b.literalTrie(s, entries)
+            for (e, t) in zip(ends, targets) { b.call(e, t.0, t.1) }
+        }
+    }
+
+    // MARK: any value
+
+    func anyValueRule() throws -> Int32 {
+        if let r = anyValue { return r }
+        let (value, vStart) = try b.newRule()
+        anyValue = value
+        let vEnd = try b.newState()
+        b.accept(vEnd)
+        let str = b.terminalRule(try Terminals.string(patterns: [], minLength: 0, maxLength: nil)!)
+        let num = b.terminalRule(try Terminals.number(
+            pieces: [.init(negative: false, lo: 0, hi: nil, fraction: .any), .init(negative: true, lo: 0, hi: nil, fraction: .any)],
+            exponent: true, nonNegativeExponent: false, key: "n")!)
+        b.call(vStart, str, vEnd)
+        b.call(vStart, num, vEnd)
+        for e in try b.literalTrie(vStart, ["true", "false", "null"].map { Array($0.utf8) }) { b.epsilon(e, vEnd) }
+        // Object: { } | { k:v (, k:v)* }
+        let (obj, oStart) = try b.newRule()
+        let oEnd = try b.newState(); b.accept(oEnd)
+        let o1 = try b.literal(oStart, [0x7B])
+        b.bytes(o1, 0x7D, 0x7D, oEnd)
+        let afterKey = try b.newState()
+        b.call(o1, str, afterKey)
+        let colon = try b.literal(afterKey, [0x3A])
+        let afterVal = try b.newState()
+        b.call(colon, value, afterVal)
+        b.bytes(afterVal, 0x7D, 0x7D, oEnd)
+        let comma = try b.literal(afterVal, [0x2C])
+        b.call(comma, str, afterKey)
+        // Array: [ ] | [ v (, v)* ]
+        let (arr, aStart) = try b.newRule()
+        let aEnd = try b.newState(); b.accept(aEnd)
+        let a1 = try b.literal(aStart, [0x5B])
+        b.bytes(a1, 0x5D, 0x5D, aEnd)
+        let afterItem = try b.newState()
+        b.call(a1, value, afterItem)
+        b.bytes(afterItem, 0x5D, 0x5D, aEnd)
+        let aComma = try b.literal(afterItem, [0x2C])
+        b.call(aComma, value, afterItem)
+        b.call(vStart, obj, vEnd)
+        b.call(vStart, arr, vEnd)
+        return value
+    }
+}

@@ -1,0 +1,265 @@
+import Foundation
+
+/// Builds (and caches process-wide) the byte DFAs of JSON strings and numbers. Identical
+/// terminals get the same `ByteDFA` instance, so per-vocabulary token-walk caches keyed by the
+/// DFA are shared by every grammar that uses it.
+enum Terminals {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var cache: [String: ByteDFA?] = [:]
+    nonisolated(unsafe) private static var spellingCache: [CodePointSet: [[JSONCharSpelling.Position]]] = [:]
+
+    static func cached(_ key: String, _ make: () throws -> ByteDFA?) throws -> ByteDFA? {
+        lock.lock()
+        if let hit = cache[key] { lock.unlock(); return hit }
+        lock.unlock()
+        let dfa = try make()
+        lock.lock()
+        if cache.count > 20_000 { cache.removeAll() }
+        cache[key] = dfa
+        lock.unlock()
+        return dfa
+    }
+
+    static func spellings(_ set: CodePointSet) -> [[JSONCharSpelling.Position]] {
+        lock.lock()
+        if let hit = spellingCache[set] { lock.unlock(); return hit }
+        lock.unlock()
+        let s = JSONCharSpelling.spellings(set)
+        lock.lock()
+        spellingCache[set] = s
+        lock.unlock()
+        return s
+    }
+
+    // MARK: strings
+
+    /// DFA for a JSON string literal (quotes included) whose decoded value matches all `patterns`
+    /// (search semantics) and has minLength...maxLength code points.
+    static func string(patterns: [String], minLength: Int, maxLength: Int?) throws -> ByteDFA? {
+        let key = "s|\(minLength)|\(maxLength.map(String.init) ?? "")|" + patterns.joined(separator: "\u{0}")
+        return try cached(key) {
+            if let maxLength, maxLength > 2_000 {
+                throw GrammarError.tooLarge("maxLength \(maxLength) (limit 2000)")
+            }
+            if minLength > 2_000 { throw GrammarError.tooLarge("minLength \(minLength) (limit 2000)") }
+            if patterns.isEmpty { return try lengthOnlyString(minLength: minLength, maxLength: maxLength, key: key) }
+            var nfas: [CodePointNFA] = []
+            for p in patterns { nfas.append(try CodePointNFA.forPattern(p)) }
+            return try buildString(nfas, minLength: minLength, maxLength: maxLength, key: key)
+        }
+    }
+
+    /// Product of the pattern NFAs (if any) and a code-point counter, spelled in JSON bytes.
+    private static func buildString(_ nfas: [CodePointNFA], minLength: Int, maxLength: Int?, key: String) throws -> ByteDFA? {
+        // Epsilon-free view of each pattern NFA: closure-expanded edges and acceptance.
+        struct Flat { var edges: [[(CodePointSet, Int32)]]; var accepting: [Bool]; var startSet: [Int32] }
+        func flatten(_ n: CodePointNFA) -> Flat {
+            let count = n.edges.count
+            var closures: [[Int32]] = []
+            for s in 0..<count {
+                var seen: Set<Int32> = [Int32(s)]
+                var stack = [Int32(s)]
+                while let x = stack.popLast() { for t in n.eps[Int(x)] where !seen.contains(t) { seen.insert(t); stack.append(t) } }
+                closures.append(Array(seen))
+            }
+            var edges: [[(CodePointSet, Int32)]] = []
+            var acc: [Bool] = []
+            for s in 0..<count {
+                edges.append(closures[s].flatMap { n.edges[Int($0)] })
+                acc.append(closures[s].contains(n.accept))
+            }
+            return Flat(edges: edges, accepting: acc, startSet: [0])
+        }
+        let flats = nfas.map(flatten)
+        let cap = maxLength ?? minLength
+        // Product state: one state per pattern NFA plus a count.
+        struct PState: Hashable { var states: [Int32]; var count: Int }
+        var nfa = ByteNFA()
+        let start = nfa.addState()
+        let final = nfa.addState()
+        nfa.accepting[Int(final)] = true
+        var ids: [PState: Int32] = [:]
+        var queue: [PState] = []
+        func id(_ p: PState) throws -> Int32 {
+            if let x = ids[p] { return x }
+            if ids.count > 3_000 { throw GrammarError.tooLarge("string pattern/length constraints need more than 3000 product states") }
+            let x = nfa.addState()
+            ids[p] = x
+            queue.append(p)
+            return x
+        }
+        let p0 = PState(states: flats.map { _ in 0 }, count: 0)
+        nfa.byte(start, 0x22, try id(p0))
+        var qi = 0
+        while qi < queue.count {
+            let p = queue[qi]; qi += 1
+            let from = ids[p]!
+            let acceptsHere = p.count >= minLength && zip(flats, p.states).allSatisfy { $0.accepting[Int($1)] }
+            if acceptsHere { nfa.byte(from, 0x22, final) }
+            if let maxLength, p.count >= maxLength { continue }
+            let nextCount = maxLength != nil ? p.count + 1 : min(p.count + 1, cap)
+            // Joint moves: intersect one edge from every pattern NFA.
+            var moves: [(CodePointSet, [Int32])] = [(.all, [])]
+            for (k, f) in flats.enumerated() {
+                var nextMoves: [(CodePointSet, [Int32])] = []
+                for (set, targets) in moves {
+                    for (es, t) in f.edges[Int(p.states[k])] {
+                        let both = set.intersection(es)
+                        if !both.isEmpty { nextMoves.append((both, targets + [t])) }
+                    }
+                }
+                moves = nextMoves
+            }
+            for (set, targets) in moves {
+                let to = try id(PState(states: targets, count: nextCount))
+                for spelling in spellings(set) {
+                    var cur = from
+                    for (i, pos) in spelling.enumerated() {
+                        let nxt = i == spelling.count - 1 ? to : nfa.addState()
+                        for (lo, hi) in pos { nfa.edge(cur, lo, hi, nxt) }
+                        cur = nxt
+                    }
+                }
+            }
+        }
+        if nfa.stateCount > 40_000 { throw GrammarError.tooLarge("string pattern/length constraints need more than 40000 automaton states") }
+        return try ByteDFA.determinize(nfa, start: start, key: key, maxStates: 12_000)
+    }
+
+    /// One JSON string character (any code point, any spelling) as a DFA from state 0 to its
+    /// single accepting state.
+    private static let charDFA: ByteDFA = {
+        var nfa = ByteNFA()
+        let start = nfa.addState()
+        let done = nfa.addState()
+        nfa.accepting[Int(done)] = true
+        for spelling in JSONCharSpelling.spellings(.all) {
+            var cur = start
+            for (i, pos) in spelling.enumerated() {
+                let nxt = i == spelling.count - 1 ? done : nfa.addState()
+                for (lo, hi) in pos { nfa.edge(cur, lo, hi, nxt) }
+                cur = nxt
+            }
+        }
+        return try! ByteDFA.determinize(nfa, start: start, key: "char")!
+    }()
+
+    /// Strings with only length bounds, built directly as (count × character-state) without
+    /// subset construction.
+    private static func lengthOnlyString(minLength: Int, maxLength: Int?, key: String) throws -> ByteDFA? {
+        let c = charDFA
+        let cap = maxLength ?? minLength
+        let inner = (0..<c.stateCount).filter { !c.accepting[$0] }  // character states (0 = start)
+        var index = [Int](repeating: -1, count: c.stateCount)
+        for (i, q) in inner.enumerated() { index[q] = i }
+        let per = inner.count
+        // States: 0 = before the opening quote, 1 = after the closing quote, then 2 + c*per + i.
+        let stateCount = 2 + (cap + 1) * per
+        let quoteClass = c.classCount
+        let classCount = c.classCount + 1
+        var classOf = c.classOf
+        classOf[0x22] = UInt8(quoteClass)
+        var next = [Int32](repeating: -1, count: stateCount * classCount)
+        var accepting = [Bool](repeating: false, count: stateCount)
+        accepting[1] = true
+        func id(_ count: Int, _ q: Int) -> Int32 { Int32(2 + count * per + index[q]) }
+        next[0 * classCount + quoteClass] = id(0, 0)
+        // A representative byte for each of the character DFA's classes.
+        var rep = [UInt8](repeating: 0, count: c.classCount)
+        for b in (0..<256).reversed() { rep[Int(c.classOf[b])] = UInt8(b) }
+        for count in 0...cap {
+            let nextCount = maxLength != nil ? count + 1 : min(count + 1, cap)
+            for q in inner {
+                let from = Int(id(count, q))
+                if q == 0 && count >= minLength { next[from * classCount + quoteClass] = 1 }
+                if let maxLength, count >= maxLength { continue }
+                for k in 0..<c.classCount {
+                    let q2 = c.next[q * c.classCount + k]
+                    if q2 < 0 { continue }
+                    next[from * classCount + k] = c.accepting[Int(q2)] ? id(nextCount, 0) : id(count, Int(q2))
+                }
+                // The quote byte inside an escape (`\"`).
+                let q2 = c.step(Int32(q), 0x22)
+                if q2 >= 0 {
+                    next[from * classCount + quoteClass] = c.accepting[Int(q2)] ? id(nextCount, 0) : id(count, Int(q2))
+                }
+                _ = rep
+            }
+        }
+        return ByteDFA.prune(classOf: classOf, classCount: classCount, next: next, accepting: accepting, key: key)
+    }
+
+    // MARK: numbers
+
+    enum Fraction { case zero, any, nonzero }
+
+    /// One family of number spellings: optional sign, an integer part, a fraction kind.
+    struct NumberPiece {
+        var negative: Bool
+        var lo: Int
+        var hi: Int?
+        var fraction: Fraction
+    }
+
+    /// DFA for JSON numbers built from pieces; `exponent` adds `[eE][+-]?[0-9]+` (or `[eE]+?[0-9]+`
+    /// when `nonNegativeExponent`) to every piece.
+    static func number(pieces: [NumberPiece], exponent: Bool, nonNegativeExponent: Bool, key: String) throws -> ByteDFA? {
+        try cached(key) {
+            var nfa = ByteNFA()
+            let start = nfa.addState()
+            let accept = nfa.addState()
+            nfa.accepting[Int(accept)] = true
+            let d0 = UInt8(ascii: "0"), d9 = UInt8(ascii: "9")
+            for piece in pieces {
+                var s = start
+                if piece.negative { s = nfa.literal(s, [UInt8(ascii: "-")]) }
+                let intEnd = nfa.addState()
+                let spell = DigitRanges.decimal(piece.lo, piece.hi)
+                for seq in spell.fixed {
+                    nfa.ranges(s, seq.map { (UInt8(48 + $0.0), UInt8(48 + $0.1)) }, to: intEnd)
+                }
+                if let fromLen = spell.unboundedFromLength {
+                    // [1-9][0-9]{fromLen-1,}
+                    var cur = nfa.addState()
+                    nfa.edge(s, d0 + 1, d9, cur)
+                    for _ in 1..<fromLen { let n = nfa.addState(); nfa.edge(cur, d0, d9, n); cur = n }
+                    nfa.edge(cur, d0, d9, cur)
+                    nfa.epsilon(cur, intEnd)
+                }
+                let fracEnd = nfa.addState()
+                let dot = nfa.addState()
+                nfa.byte(intEnd, UInt8(ascii: "."), dot)
+                switch piece.fraction {
+                case .zero:
+                    nfa.epsilon(intEnd, fracEnd)
+                    let z = nfa.addState()
+                    nfa.byte(dot, d0, z); nfa.byte(z, d0, z); nfa.epsilon(z, fracEnd)
+                case .any:
+                    nfa.epsilon(intEnd, fracEnd)
+                    let z = nfa.addState()
+                    nfa.edge(dot, d0, d9, z); nfa.edge(z, d0, d9, z); nfa.epsilon(z, fracEnd)
+                case .nonzero:
+                    let pre = dot
+                    nfa.byte(pre, d0, pre)
+                    let nz = nfa.addState()
+                    nfa.edge(pre, d0 + 1, d9, nz); nfa.edge(nz, d0, d9, nz); nfa.epsilon(nz, fracEnd)
+                }
+                if exponent {
+                    nfa.epsilon(fracEnd, accept)
+                    let e = nfa.addState()
+                    nfa.byte(fracEnd, UInt8(ascii: "e"), e); nfa.byte(fracEnd, UInt8(ascii: "E"), e)
+                    let sign = nfa.addState()
+                    nfa.epsilon(e, sign)
+                    nfa.byte(e, UInt8(ascii: "+"), sign)
+                    if !nonNegativeExponent { nfa.byte(e, UInt8(ascii: "-"), sign) }
+                    let digits = nfa.addState()
+                    nfa.edge(sign, d0, d9, digits); nfa.edge(digits, d0, d9, digits)
+                    nfa.epsilon(digits, accept)
+                } else {
+                    nfa.epsilon(fracEnd, accept)
+                }
+            }
+            return try ByteDFA.determinize(nfa, start: start, key: key)
+        }
+    }
+}

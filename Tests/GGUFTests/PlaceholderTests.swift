@@ -1,5 +1,0 @@
-import XCTest
-
-final class GGUFTestsPlaceholder: XCTestCase {
-    func testTargetBuilds() { XCTAssertTrue(true) }
-}

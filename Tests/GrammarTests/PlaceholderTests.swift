@@ -1,5 +1,0 @@
-import XCTest
-
-final class GrammarTestsPlaceholder: XCTestCase {
-    func testTargetBuilds() { XCTAssertTrue(true) }
-}
