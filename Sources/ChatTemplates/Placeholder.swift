@@ -1,1 +1,0 @@
-// ChatTemplates: see ARCHITECTURE.md for this target's job.

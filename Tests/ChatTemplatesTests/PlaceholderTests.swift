@@ -1,5 +1,0 @@
-import XCTest
-
-final class ChatTemplatesTestsPlaceholder: XCTestCase {
-    func testTargetBuilds() { XCTAssertTrue(true) }
-}
