@@ -188,12 +188,15 @@ final class Interpreter {
             return
         }
         let loop = LoopContext(items: items)
-        loopScope.vars["loop"] = .object(loop)
         for (i, item) in items.enumerated() {
             try countIteration(f.position)
             loop.index0 = i
-            try assign(f.target, item, loopScope)
-            if try render(f.body, loopScope, into: &out) == .breakLoop { break }
+            // jinja2 starts every iteration from the enclosing values: a `set` in the body does not
+            // carry over to the next iteration (that is what `namespace()` is for).
+            let iterationScope = Scope(parent: scope)
+            iterationScope.vars["loop"] = .object(loop)
+            try assign(f.target, item, iterationScope)
+            if try render(f.body, iterationScope, into: &out) == .breakLoop { break }
         }
     }
 

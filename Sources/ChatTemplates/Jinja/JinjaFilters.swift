@@ -86,7 +86,11 @@ enum Filters {
             case .int, .bool: return .int(integerValue(v)!)
             case .float(let d): return d.isFinite ? .int(Int(d)) : def
             case .string(let s):
-                let trimmed = pythonStrip(s, chars: nil, left: true, right: true).replacingOccurrences(of: "_", with: "")
+                var trimmed = pythonStrip(s, chars: nil, left: true, right: true).replacingOccurrences(of: "_", with: "")
+                let lower = trimmed.lowercased()
+                for (prefix, b) in [("0x", 16), ("0o", 8), ("0b", 2)] where base == b && lower.hasPrefix(prefix) {
+                    trimmed = String(trimmed.dropFirst(2))
+                }
                 if let i = Int(trimmed, radix: base) { return .int(i) }
                 if base == 10, let d = Double(trimmed), d.isFinite { return .int(Int(d)) }
                 return def
@@ -117,7 +121,12 @@ enum Filters {
             let method = a.value(1, "method")?.pythonString ?? "common"
             let scale = pow(10.0, Double(precision))
             switch method {
-            case "common": return .float((x * scale).rounded(.toNearestOrAwayFromZero) / scale)
+            case "common":
+                // Python's round(): exact binary value, ties to even; ints stay ints.
+                if let i = integerValue(v), precision >= 0 { return .int(i) }
+                if precision == 0 { return .float(x.rounded(.toNearestOrEven)) }
+                if precision > 0 { return .float(Double(String(format: "%.\(min(precision, 30))f", x)) ?? x) }
+                return .float((x * scale).rounded(.toNearestOrEven) / scale)
             case "ceil": return .float((x * scale).rounded(.up) / scale)
             case "floor": return .float((x * scale).rounded(.down) / scale)
             default: throw runtimeError("method must be common, ceil or floor")

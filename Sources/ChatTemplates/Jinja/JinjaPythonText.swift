@@ -110,7 +110,7 @@ func pythonFloatRepr(_ d: Double) -> String {
     var out = negative ? "-" : ""
     // exponent: value = 0.d1d2d3... * 10^exponent  → scientific exponent is exponent - 1
     let sci = exponent - 1
-    if sci >= -5 && sci < 16 {
+    if sci >= -4 && sci < 16 {
         if exponent <= 0 {
             out += "0." + String(repeating: "0", count: -exponent) + digits
         } else if exponent >= digits.count {

@@ -37,9 +37,7 @@ func pythonSplit(_ s: String, _ sep: String?, _ maxsplit: Int) -> [String] {
             while i < a.count, pythonIsSpace(a[i]) { i += 1 }
             if i >= a.count { break }
             if maxsplit >= 0, splits >= maxsplit {
-                var end = a.count
-                while end > i, pythonIsSpace(a[end - 1]) { end -= 1 }
-                parts.append(string(a[i..<end]))
+                parts.append(string(a[i...]))
                 return parts
             }
             let start = i
