@@ -8,6 +8,9 @@ struct JinjaParser {
     /// Inside an `if` (or inline if) jinja2 defers unknown filters/tests to render time; elsewhere
     /// they are compile errors.
     private var soft = false
+    /// Unknown filters/tests seen outside soft contexts. They become an error at the end of
+    /// parsing unless an inline `if` turns out to enclose them (`x|f if c else y` is soft too).
+    private var unknownNames: [TemplateError] = []
     private static let maxDepth = 200
 
     init(tokens: [Token], lineMap: LineMap) {
@@ -18,6 +21,7 @@ struct JinjaParser {
     mutating func parseTemplate() throws -> [Node] {
         let (body, end) = try parseBody(until: [])
         if let end { throw fail("unexpected '\(end)' tag", at: tokens[index].offset) }
+        if let first = unknownNames.first { throw first }
         return body
     }
 
@@ -333,7 +337,9 @@ struct JinjaParser {
         depth += 1
         defer { depth -= 1 }
         guard depth < JinjaParser.maxDepth else { throw fail("expression nested too deeply") }
+        let unknownBefore = unknownNames.count
         var expr = try parseOr()
+        if isName("if") { unknownNames.removeSubrange(unknownBefore...) }
         while skipName("if") {
             let savedSoft = soft
             soft = true
@@ -602,10 +608,10 @@ struct JinjaParser {
         }
     }
 
-    private func checkKnown(_ name: String, isFilter: Bool) throws {
+    private mutating func checkKnown(_ name: String, isFilter: Bool) throws {
         if soft { return }
         if isFilter ? Filters.table[name] == nil : Tests.table[name] == nil {
-            throw fail("No \(isFilter ? "filter" : "test") named '\(name)'.")
+            unknownNames.append(fail("No \(isFilter ? "filter" : "test") named '\(name)'.", at: tokens[index - 1].offset))
         }
     }
 }
