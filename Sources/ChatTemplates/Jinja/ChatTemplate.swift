@@ -78,10 +78,10 @@ public final class ChatTemplate: @unchecked Sendable {
     /// Renders with template values directly.
     public func render(values: [String: JinjaValue]) throws -> String {
         let globals = Scope(parent: nil)
-        globals.vars = Globals.values
+        globals.vars = Variables(Globals.values)
         let interpreter = Interpreter(globals: globals, limits: options.limits, allowsMutation: options.allowsMutation,
                                       now: options.now, timeZone: options.timeZone)
-        interpreter.root.vars = values
+        interpreter.root.vars = Variables(values)
         var out = ""
         _ = try interpreter.render(nodes, interpreter.root, into: &out)
         return out

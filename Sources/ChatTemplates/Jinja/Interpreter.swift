@@ -19,9 +19,46 @@ public struct RenderLimits: Sendable {
     }
 }
 
+/// Variables of one scope. Most scopes (a loop iteration, a macro call) hold a handful of names,
+/// where a linear scan beats hashing; larger ones switch to a dictionary.
+struct Variables {
+    private var names: [String] = []
+    private var values: [JinjaValue] = []
+    private var table: [String: JinjaValue]? = nil
+    private static let tableThreshold = 12
+
+    init() {}
+    init(_ dictionary: [String: JinjaValue]) {
+        if dictionary.count > Variables.tableThreshold { table = dictionary } else { for (k, v) in dictionary { self[k] = v } }
+    }
+
+    subscript(name: String) -> JinjaValue? {
+        get {
+            if let table { return table[name] }
+            for i in names.indices where names[i] == name { return values[i] }
+            return nil
+        }
+        set {
+            if table != nil { table![name] = newValue; return }
+            if let i = names.firstIndex(of: name) {
+                if let newValue { values[i] = newValue } else { names.remove(at: i); values.remove(at: i) }
+                return
+            }
+            guard let newValue else { return }
+            names.append(name)
+            values.append(newValue)
+            if names.count > Variables.tableThreshold {
+                table = Dictionary(uniqueKeysWithValues: zip(names, values))
+                names = []
+                values = []
+            }
+        }
+    }
+}
+
 /// A variable scope. `for` bodies, macro calls and caller blocks get a child scope; `if` does not.
 final class Scope {
-    var vars: [String: JinjaValue] = [:]
+    var vars = Variables()
     let parent: Scope?
     init(parent: Scope?) { self.parent = parent }
 

@@ -167,26 +167,30 @@ struct PythonJSONOptions {
 
 enum PythonJSONError: Error { case notSerializable(String), unsortableKeys }
 
-/// `json.dumps(value, ...)` byte for byte.
+/// `json.dumps(value, ...)` byte for byte. Writes UTF-8 bytes: tool schemas are the largest
+/// thing templates print, so this path is kept allocation-light.
 func pythonJSONDumps(_ value: JinjaValue, _ options: PythonJSONOptions) throws -> String {
-    var out = ""
+    var out: [UInt8] = []
+    out.reserveCapacity(256)
     try writeJSON(value, &out, options, level: 0)
-    return out
+    return String(decoding: out, as: UTF8.self)
 }
 
-private func writeJSON(_ value: JinjaValue, _ out: inout String, _ o: PythonJSONOptions, level: Int) throws {
+private func writeJSON(_ value: JinjaValue, _ out: inout [UInt8], _ o: PythonJSONOptions, level: Int) throws {
     switch value {
-    case .none: out += "null"
-    case .bool(let b): out += b ? "true" : "false"
-    case .int(let i): out += String(i)
+    case .none: out += Array("null".utf8)
+    case .bool(let b): out += Array((b ? "true" : "false").utf8)
+    case .int(let i): out += Array(String(i).utf8)
     case .float(let d):
-        if d.isNaN { out += "NaN" } else if d.isInfinite { out += d < 0 ? "-Infinity" : "Infinity" } else { out += pythonFloatRepr(d) }
+        let text = d.isNaN ? "NaN" : (d.isInfinite ? (d < 0 ? "-Infinity" : "Infinity") : pythonFloatRepr(d))
+        out += Array(text.utf8)
     case .string(let s), .markup(let s): writeJSONString(s, &out, ascii: o.ensureASCII)
     case .list(let l): try writeJSONArray(l.items, &out, o, level: level)
     case .tuple(let t): try writeJSONArray(t, &out, o, level: level)
     case .dict(let d):
-        if d.count == 0 { out += "{}"; return }
+        if d.count == 0 { out += Array("{}".utf8); return }
         var pairs: [(String, JinjaValue)] = []
+        pairs.reserveCapacity(d.count)
         for (k, v) in d.pairs {
             let key: String
             switch k {
@@ -200,65 +204,84 @@ private func writeJSON(_ value: JinjaValue, _ out: inout String, _ o: PythonJSON
             pairs.append((key, v))
         }
         if o.sortKeys { pairs.sort { $0.0.unicodeScalars.lexicographicallyPrecedes($1.0.unicodeScalars) } }
-        out += "{"
+        out.append(UInt8(ascii: "{"))
         for (i, (k, v)) in pairs.enumerated() {
-            if i > 0 { out += o.itemSeparator }
+            if i > 0 { out += o.itemSeparator.utf8 }
             newline(&out, o, level + 1)
             writeJSONString(k, &out, ascii: o.ensureASCII)
-            out += o.keySeparator
+            out += o.keySeparator.utf8
             try writeJSON(v, &out, o, level: level + 1)
         }
         newline(&out, o, level)
-        out += "}"
+        out.append(UInt8(ascii: "}"))
     case .undefined: throw PythonJSONError.notSerializable("Object of type Undefined is not JSON serializable")
     case .callable: throw PythonJSONError.notSerializable("Object of type function is not JSON serializable")
     case .object(let obj): throw PythonJSONError.notSerializable("Object of type \(obj.typeName) is not JSON serializable")
     }
 }
 
-private func writeJSONArray(_ items: [JinjaValue], _ out: inout String, _ o: PythonJSONOptions, level: Int) throws {
-    if items.isEmpty { out += "[]"; return }
-    out += "["
+private func writeJSONArray(_ items: [JinjaValue], _ out: inout [UInt8], _ o: PythonJSONOptions, level: Int) throws {
+    if items.isEmpty { out += Array("[]".utf8); return }
+    out.append(UInt8(ascii: "["))
     for (i, item) in items.enumerated() {
-        if i > 0 { out += o.itemSeparator }
+        if i > 0 { out += o.itemSeparator.utf8 }
         newline(&out, o, level + 1)
         try writeJSON(item, &out, o, level: level + 1)
     }
     newline(&out, o, level)
-    out += "]"
+    out.append(UInt8(ascii: "]"))
 }
 
-private func newline(_ out: inout String, _ o: PythonJSONOptions, _ level: Int) {
+private func newline(_ out: inout [UInt8], _ o: PythonJSONOptions, _ level: Int) {
     guard let indent = o.indent else { return }
-    out += "\n"
-    for _ in 0..<level { out += indent }
+    out.append(UInt8(ascii: "\n"))
+    for _ in 0..<level { out += indent.utf8 }
 }
 
-func writeJSONString(_ s: String, _ out: inout String, ascii: Bool) {
-    out += "\""
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case "\u{08}": out += "\\b"
-        case "\u{0C}": out += "\\f"
-        default:
-            if scalar.value < 0x20 {
-                out += "\\u" + hex(scalar.value, 4)
-            } else if ascii && scalar.value > 0x7E {
-                if scalar.value > 0xFFFF {
-                    let v = scalar.value - 0x10000
-                    out += "\\u" + hex(0xD800 + (v >> 10), 4) + "\\u" + hex(0xDC00 + (v & 0x3FF), 4)
-                } else {
-                    out += "\\u" + hex(scalar.value, 4)
-                }
-            } else {
-                out.unicodeScalars.append(scalar)
+private let hexDigits = Array("0123456789abcdef".utf8)
+
+private func appendUnicodeEscape(_ v: UInt32, _ out: inout [UInt8]) {
+    out += [UInt8(ascii: "\\"), UInt8(ascii: "u"), hexDigits[Int(v >> 12 & 0xF)], hexDigits[Int(v >> 8 & 0xF)],
+            hexDigits[Int(v >> 4 & 0xF)], hexDigits[Int(v & 0xF)]]
+}
+
+/// A JSON string literal as Python's json module writes it (ensure_ascii on or off).
+func writeJSONString(_ s: String, _ out: inout [UInt8], ascii: Bool) {
+    out.append(UInt8(ascii: "\""))
+    if !ascii {
+        // Bytes >= 0x80 are copied verbatim; only ASCII controls, quote and backslash are escaped.
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+            case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case 0x08: out += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
+            case 0x0C: out += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
+            case 0..<0x20: appendUnicodeEscape(UInt32(b), &out)
+            default: out.append(b)
+            }
+        }
+    } else {
+        for scalar in s.unicodeScalars {
+            let v = scalar.value
+            switch v {
+            case 0x22: out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+            case 0x5C: out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case 0x08: out += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
+            case 0x0C: out += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
+            case 0x20...0x7E: out.append(UInt8(v))
+            case 0x10000...:
+                let w = v - 0x10000
+                appendUnicodeEscape(0xD800 + (w >> 10), &out)
+                appendUnicodeEscape(0xDC00 + (w & 0x3FF), &out)
+            default: appendUnicodeEscape(v, &out)
             }
         }
     }
-    out += "\""
+    out.append(UInt8(ascii: "\""))
 }

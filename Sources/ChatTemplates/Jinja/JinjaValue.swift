@@ -100,6 +100,14 @@ public final class JinjaList {
 
 /// A hashable projection of a Python dict key (numbers compare numerically, `True == 1`).
 struct JinjaKey: Hashable {
+    static func isHashable(_ value: JinjaValue) -> Bool {
+        switch value {
+        case .none, .bool, .int, .float, .string, .markup: return true
+        case .tuple: return JinjaKey(value) != nil
+        default: return false
+        }
+    }
+
     enum Kind: Hashable { case none, int(Int), float(Double), string(String), tuple([JinjaKey]) }
     let kind: Kind
     init?(_ value: JinjaValue) {
@@ -121,10 +129,14 @@ struct JinjaKey: Hashable {
 
 /// A Python dict: insertion-ordered, mutable, shared by reference. Keys are strings, numbers,
 /// None, booleans or tuples of those.
+///
+/// Chat-template dicts are small (a message, a tool schema), so lookups scan linearly; a hash
+/// index is built only once a dict grows past `indexThreshold` keys.
 public final class JinjaDict {
     public private(set) var keys: [JinjaValue] = []
     public private(set) var values: [JinjaValue] = []
-    private var index: [JinjaKey: Int] = [:]
+    private var index: [JinjaKey: Int]? = nil
+    private static let indexThreshold = 16
 
     public init() {}
 
@@ -135,35 +147,61 @@ public final class JinjaDict {
     }
 
     public subscript(key: JinjaValue) -> JinjaValue? {
-        guard let k = JinjaKey(key), let i = index[k] else { return nil }
+        guard let i = position(of: key) else { return nil }
         return values[i]
+    }
+
+    private func position(of key: JinjaValue) -> Int? {
+        if let index {
+            guard let k = JinjaKey(key) else { return nil }
+            return index[k]
+        }
+        if case .string(let s) = key {
+            for (i, k) in keys.enumerated() {
+                if case .string(let t) = k, s.utf8.count == t.utf8.count, s.utf8.elementsEqual(t.utf8) { return i }
+                if case .markup(let t) = k, s.utf8.elementsEqual(t.utf8) { return i }
+            }
+            return nil
+        }
+        guard let k = JinjaKey(key) else { return nil }
+        for (i, other) in keys.enumerated() where JinjaKey(other) == k { return i }
+        return nil
     }
 
     /// Inserts or replaces; returns false when the key is unhashable.
     @discardableResult
     public func set(_ key: JinjaValue, _ value: JinjaValue) -> Bool {
-        guard let k = JinjaKey(key) else { return false }
-        if let i = index[k] { values[i] = value; return true }
-        index[k] = keys.count
+        guard JinjaKey.isHashable(key) else { return false }
+        if let i = position(of: key) { values[i] = value; return true }
         keys.append(key)
         values.append(value)
+        if index != nil {
+            index![JinjaKey(key)!] = keys.count - 1
+        } else if keys.count > JinjaDict.indexThreshold {
+            rebuildIndex()
+        }
         return true
     }
 
     public func set(_ key: String, _ value: JinjaValue) { set(.string(key), value) }
 
+    private func rebuildIndex() {
+        var idx: [JinjaKey: Int] = [:]
+        for (j, key) in keys.enumerated() { idx[JinjaKey(key)!] = j }
+        index = idx
+    }
+
     /// Removes a key, returning its value.
     func remove(_ key: JinjaValue) -> JinjaValue? {
-        guard let k = JinjaKey(key), let i = index[k] else { return nil }
+        guard let i = position(of: key) else { return nil }
         let v = values[i]
         keys.remove(at: i)
         values.remove(at: i)
-        index = [:]
-        for (j, key) in keys.enumerated() { index[JinjaKey(key)!] = j }
+        if index != nil { rebuildIndex() }
         return v
     }
 
-    func removeAll() { keys = []; values = []; index = [:] }
+    func removeAll() { keys = []; values = []; index = nil }
 
     func copy() -> JinjaDict {
         let d = JinjaDict()
