@@ -8,6 +8,9 @@ let llamaVersion = "0.3.36"
 let cacheRoot = ProcessInfo.processInfo.environment["SWITCHBOARD_CACHE"]
     ?? (FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/switchboard")
 let llamaPrefix = "\(cacheRoot)/llama.cpp-\(llamaVersion)"
+// Swift code that imports CLlama (directly or through LocalEngine) must find llama.h too:
+// the C target's own -I does not reach the Swift targets that load its module.
+let llamaHeaders: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-I\(llamaPrefix)/include"])]
 
 let package = Package(
     name: "Switchboard",
@@ -29,7 +32,9 @@ let package = Package(
         // OpenAI wire types, JSON value/parser, validation, the ChatEvent stream, SSE.
         .target(
             name: "ChatAPI",
-            dependencies: [.product(name: "OrderedCollections", package: "swift-collections")]),
+            dependencies: [.product(name: "OrderedCollections", package: "swift-collections")],
+            // Double.rounded() and friends call libm, which a Foundation-free target must name.
+            linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
         // Pure-Swift reader of GGUF metadata (tokenizer vocabulary, chat template); no llama.cpp.
         .target(name: "GGUF"),
         // JSON Schema 2020-12 model and validator.
@@ -54,14 +59,16 @@ let package = Package(
             dependencies: [
                 "CLlama", "ChatAPI", "Grammar", "ChatTemplates",
                 .product(name: "Logging", package: "swift-log"),
-            ]),
+            ],
+            swiftSettings: llamaHeaders),
         // Model registry and routing.
         .target(
             name: "Gateway",
             dependencies: [
                 "ChatAPI", "LocalEngine", "JSONSchemaKit",
                 .product(name: "Logging", package: "swift-log"),
-            ]),
+            ],
+            swiftSettings: llamaHeaders),
         // Hummingbird HTTP front end.
         .target(
             name: "Server",
@@ -69,14 +76,16 @@ let package = Package(
                 "Gateway", "ChatAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
-            ]),
+            ],
+            swiftSettings: llamaHeaders),
         .executableTarget(
             name: "switchboard",
             dependencies: [
                 "Server", "Gateway", "LocalEngine", "ChatTemplates", "CLlama", "GGUF",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]),
+            ],
+            swiftSettings: llamaHeaders),
         .executableTarget(
             name: "GrammarBench",
             dependencies: ["Grammar", "JSONSchemaKit", "ChatAPI", "GGUF"],
@@ -87,13 +96,14 @@ let package = Package(
         .testTarget(name: "JSONSchemaKitTests", dependencies: ["JSONSchemaKit", "ChatAPI"]),
         .testTarget(name: "GrammarTests", dependencies: ["Grammar", "JSONSchemaKit", "ChatAPI", "GGUF"]),
         .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "ChatAPI"], exclude: ["Goldens"]),
-        .testTarget(name: "LocalEngineTests", dependencies: ["LocalEngine", "ChatAPI"]),
+        .testTarget(name: "LocalEngineTests", dependencies: ["LocalEngine", "ChatAPI"], swiftSettings: llamaHeaders),
         .testTarget(
             name: "ServerTests",
             dependencies: [
                 "Server", "Gateway", "ChatAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
-            ]),
+            ],
+            swiftSettings: llamaHeaders),
     ],
     swiftLanguageModes: [.v5]
 )

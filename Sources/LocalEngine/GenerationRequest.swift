@@ -33,5 +33,13 @@ public struct GenerationRequest: Sendable {
     public var maxTokens: Int? = nil
     /// Stop sequences: generation ends before the first occurrence, which is never emitted.
     public var stop: [String] = []
+    /// End the rendered prompt with the opening of an assistant turn (the usual case).
+    public var addGenerationPrompt = true
+    /// Prompt text rendered elsewhere (e.g. by the Jinja templates with tools); when set, it is
+    /// tokenized as is (special-token text parsed) and `messages` are ignored.
+    public var renderedPrompt: String? = nil
+    /// Hook applied to the logits at every step and told of every accepted token
+    /// (constrained decoding). Must not be shared between concurrent requests.
+    public var logitsProcessor: (any LogitsProcessor)? = nil
     public init(messages: [PromptMessage]) { self.messages = messages }
 }

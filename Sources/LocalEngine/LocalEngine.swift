@@ -1,0 +1,146 @@
+import ChatAPI
+import Foundation
+
+/// How to load and run a local model.
+public struct LocalEngineConfiguration: Sendable {
+    /// Path of the GGUF file.
+    public var modelPath: String
+    /// Context length in tokens; nil → 4096, or the model's training context if smaller.
+    public var contextSize: Int? = nil
+    /// Threads for llama.cpp; nil → the number of cores.
+    public var threads: Int? = nil
+    /// Maximum tokens per llama_decode call while reading the prompt.
+    public var batchSize: Int = 512
+    /// Requests that may wait while one is generating; more are refused with `queueFull`.
+    public var maxQueuedRequests: Int = 64
+    /// Keep the KV cache of the previous request and skip re-reading a shared prompt prefix.
+    public var reusePromptPrefix = true
+    /// How chat messages become prompt text; nil → llama.cpp's built-in template handling of
+    /// the model's own template (`BuiltinTemplateRenderer`).
+    public var promptRenderer: (any PromptRenderer)? = nil
+
+    public init(modelPath: String) { self.modelPath = modelPath }
+
+    /// The embedded default model fetched by scripts/bootstrap
+    /// (`$SWITCHBOARD_CACHE` or ~/.cache/switchboard, then models/SmolLM2-135M-Instruct.Q4_1.gguf).
+    public static var defaultModelPath: String {
+        let cache = ProcessInfo.processInfo.environment["SWITCHBOARD_CACHE"]
+            ?? (FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/switchboard")
+        return cache + "/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+    }
+}
+
+/// Local generation on llama.cpp: loads a GGUF once and turns `GenerationRequest`s into the
+/// `ChatEvent` stream (text deltas, then exactly one `.finished`).
+///
+/// Requests are served one at a time in arrival order on a dedicated thread with one
+/// llama.cpp context. Stopping consumption of a stream (task cancelled, stream dropped)
+/// stops its generation before the next token.
+public final class LocalEngine: Sendable {
+    /// The loaded model (vocabulary, metadata, template).
+    public let model: LlamaModel
+    /// The model's name (GGUF `general.name`, or the file name).
+    public var modelName: String { model.name }
+    /// Tokens the context holds: prompt plus completion must fit.
+    public let contextSize: Int
+    /// The renderer used for `messages`.
+    public let promptRenderer: any PromptRenderer
+    private let worker: GenerationWorker
+
+    /// Loads the model and creates the context. Throws `LocalEngineError`.
+    public init(configuration: LocalEngineConfiguration) throws {
+        let model = try LlamaModel(path: configuration.modelPath)
+        let requested = configuration.contextSize ?? min(4096, model.trainContextLength)
+        let threads = configuration.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let context = try LlamaContext(
+            model: model, contextSize: max(requested, 16), batchSize: max(configuration.batchSize, 1),
+            threads: max(threads, 1))
+        self.model = model
+        self.contextSize = context.size
+        self.promptRenderer = configuration.promptRenderer ?? BuiltinTemplateRenderer(model: model)
+        self.worker = GenerationWorker(
+            context: context, maxQueued: max(configuration.maxQueuedRequests, 0),
+            reusePromptPrefix: configuration.reusePromptPrefix)
+    }
+
+    deinit { worker.shutdown() }
+
+    /// The prompt text for `request`: `renderedPrompt`, or the messages through the renderer.
+    public func renderPrompt(_ request: GenerationRequest) throws -> String {
+        if let prompt = request.renderedPrompt { return prompt }
+        return try promptRenderer.render(request.messages, addGenerationPrompt: request.addGenerationPrompt)
+    }
+
+    /// The prompt tokens `request` would be generated from (special-token text parsed; BOS
+    /// added when the model wants one and the text does not already start with it).
+    public func promptTokens(_ request: GenerationRequest) throws -> [Int32] {
+        let text = try renderPrompt(request)
+        var tokens = model.tokenize(text, addSpecial: false, parseSpecial: true)
+        if model.addsBeginningOfSequence, let bos = model.beginningOfSequenceToken, tokens.first != bos {
+            tokens.insert(bos, at: 0)
+        }
+        return tokens
+    }
+
+    /// Number of prompt tokens for `request` (what `usage.promptTokens` will report).
+    public func countTokens(_ request: GenerationRequest) throws -> Int {
+        try promptTokens(request).count
+    }
+
+    /// Number of tokens of plain `text` (no special tokens added or parsed).
+    public func countTokens(text: String) -> Int {
+        model.tokenize(text, addSpecial: false, parseSpecial: false).count
+    }
+
+    /// Checks what can be known before generating: renders and tokenizes the prompt and
+    /// throws `promptTooLong`, `templateFailed` or `invalidRequest`. Returns the prompt tokens.
+    public func validate(_ request: GenerationRequest) throws -> [Int32] {
+        if let maxTokens = request.maxTokens, maxTokens < 0 {
+            throw LocalEngineError.invalidRequest("max_tokens must not be negative")
+        }
+        let sampling = request.sampling
+        guard sampling.temperature.isFinite, sampling.temperature >= 0 else {
+            throw LocalEngineError.invalidRequest("temperature must be a non-negative number")
+        }
+        guard sampling.topP.isFinite, sampling.topP > 0, sampling.topP <= 1 else {
+            throw LocalEngineError.invalidRequest("top_p must be in (0, 1]")
+        }
+        guard sampling.presencePenalty.isFinite, sampling.frequencyPenalty.isFinite else {
+            throw LocalEngineError.invalidRequest("penalties must be finite numbers")
+        }
+        let tokens = try promptTokens(request)
+        if tokens.isEmpty { throw LocalEngineError.invalidRequest("the prompt is empty") }
+        if tokens.count >= contextSize {
+            throw LocalEngineError.promptTooLong(tokens: tokens.count, limit: contextSize)
+        }
+        return tokens
+    }
+
+    /// Generates a completion. The stream yields `.textDelta`s and then exactly one
+    /// `.finished(reason:usage:)`, or throws a `LocalEngineError` (a too-long prompt fails
+    /// before any event, so a server can still answer 400). Cancelling the consuming task or
+    /// dropping the stream stops generation.
+    public func generate(_ request: GenerationRequest) -> AsyncThrowingStream<ChatEvent, Error> {
+        let (stream, continuation) = AsyncThrowingStream<ChatEvent, Error>.makeStream()
+        let tokens: [Int32]
+        do {
+            tokens = try validate(request)
+        } catch {
+            continuation.finish(throwing: error)
+            return stream
+        }
+        let job = GenerationJob(request: request, promptTokens: tokens, continuation: continuation)
+        let worker = self.worker
+        continuation.onTermination = { [weak job] _ in
+            guard let job else { return }
+            job.cancel()
+            worker.withdraw(job)
+        }
+        do {
+            try worker.submit(job)
+        } catch {
+            continuation.finish(throwing: error)
+        }
+        return stream
+    }
+}

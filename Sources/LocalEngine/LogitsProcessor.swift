@@ -1,0 +1,73 @@
+/// A hook into every sampling step, for constrained decoding (the Grammar module's token masks)
+/// and anything else that must see or shape the logits.
+///
+/// The engine calls both methods on its generation thread only, one request at a time, so an
+/// implementation may keep mutable per-request state without locks; it must not be shared
+/// between concurrent requests.
+public protocol LogitsProcessor: AnyObject, Sendable {
+    /// Adjusts the raw logits of the next token in place before penalties, temperature and
+    /// top-p are applied. Set a token's logit to `-Float.infinity` to forbid it. At least one
+    /// token must stay allowed.
+    func process(_ logits: UnsafeMutableBufferPointer<Float>)
+    /// Called with every token the sampler accepted, in order (including the final
+    /// end-of-generation token, if one is sampled).
+    func didAccept(_ token: Int32)
+}
+
+/// A set of allowed tokens as a bitset over the vocabulary (bit t set = token t allowed),
+/// with a fast `apply` that forbids every other token.
+public struct TokenMask: Sendable, Equatable {
+    public private(set) var words: [UInt64]
+    public let vocabularySize: Int
+
+    /// A mask allowing everything (`allowed: true`) or nothing.
+    public init(vocabularySize: Int, allowed: Bool) {
+        self.vocabularySize = vocabularySize
+        let count = (vocabularySize + 63) / 64
+        words = [UInt64](repeating: allowed ? ~0 : 0, count: count)
+        if allowed, vocabularySize % 64 != 0 {
+            words[count - 1] = (UInt64(1) << UInt64(vocabularySize % 64)) - 1
+        }
+    }
+
+    public subscript(token: Int32) -> Bool {
+        get { words[Int(token) >> 6] & (UInt64(1) << UInt64(token & 63)) != 0 }
+        set {
+            if newValue { words[Int(token) >> 6] |= UInt64(1) << UInt64(token & 63) }
+            else { words[Int(token) >> 6] &= ~(UInt64(1) << UInt64(token & 63)) }
+        }
+    }
+
+    /// Sets every forbidden token's logit to -infinity; skips whole 64-token words at a time.
+    public func apply(to logits: UnsafeMutableBufferPointer<Float>) {
+        let n = min(vocabularySize, logits.count)
+        words.withUnsafeBufferPointer { words in
+            for w in 0..<words.count {
+                let word = words[w]
+                if word == ~0 { continue }
+                let base = w << 6
+                let end = min(base + 64, n)
+                if base >= end { break }
+                var forbidden = ~word
+                while forbidden != 0 {
+                    let bit = forbidden.trailingZeroBitCount
+                    let token = base + bit
+                    if token >= end { break }
+                    logits[token] = -.infinity
+                    forbidden &= forbidden - 1
+                }
+            }
+        }
+    }
+}
+
+/// A `LogitsProcessor` that forbids a fixed set of tokens (e.g. end-of-generation tokens in a
+/// benchmark that must produce exactly N tokens).
+public final class BannedTokensProcessor: LogitsProcessor {
+    public let banned: [Int32]
+    public init(banned: [Int32]) { self.banned = banned }
+    public func process(_ logits: UnsafeMutableBufferPointer<Float>) {
+        for token in banned where Int(token) < logits.count { logits[Int(token)] = -.infinity }
+    }
+    public func didAccept(_ token: Int32) {}
+}

@@ -1,0 +1,127 @@
+import ChatAPI
+import Foundation
+import Gateway
+import Hummingbird
+import Logging
+
+/// `POST /v1/chat/completions`: decode and validate, route, then answer as one JSON body or as
+/// an SSE stream, both built from the backend's `ChatEvent` stream.
+struct ChatCompletionsHandler: Sendable {
+    let router: ModelRouter
+    let configuration: ServerConfiguration
+
+    func handle(_ request: Request, context: some RequestContext) async throws -> Response {
+        try Self.checkContentType(request)
+        // Run inside the inbound-close scope so a client that hangs up cancels generation at once.
+        return try await request.body.consumeWithCancellationOnInboundClose { body in
+            let chatRequest = try await decode(body)
+            let backend = try router.backend(for: chatRequest.model)
+            let identity = CompletionIdentity.new(model: chatRequest.model, systemFingerprint: configuration.systemFingerprint,
+                                                  now: Date().timeIntervalSince1970)
+            let events = try await backend.startCompletion(chatRequest)
+            if chatRequest.stream {
+                return try await streamingResponse(events, request: chatRequest, identity: identity, logger: context.logger)
+            }
+            var assembler = CompletionAssembler()
+            for try await event in events { assembler.add(event) }
+            guard let completion = assembler.completion(identity: identity, legacyFunctionCall: chatRequest.usesLegacyFunctions) else {
+                throw APIError.server("The model stopped without finishing the response.")
+            }
+            logCompletion(completion.usage, finish: completion.finishReason, model: chatRequest.model, logger: context.logger)
+            return .json(completion.json)
+        }
+    }
+
+    /// Only JSON bodies. A missing Content-Type, and curl's default form type for `-d`, are read
+    /// as JSON too, so `curl -d '{…}'` works as it does with other OpenAI-compatible servers.
+    static func checkContentType(_ request: Request) throws {
+        guard let type = request.headers[.contentType] else { return }
+        let mime = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        let accepted = mime == "application/json" || mime == "application/x-www-form-urlencoded"
+            || (mime.hasPrefix("application/") && mime.hasSuffix("+json"))
+        guard accepted else {
+            throw APIError.invalidRequest(
+                "Invalid Content-Type header '\(type)': this endpoint accepts 'application/json' only.",
+                param: "Content-Type", code: "invalid_content_type")
+        }
+    }
+
+    private func decode(_ body: RequestBody) async throws -> ChatCompletionRequest {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await body.collect(upTo: configuration.maxBodyBytes)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw APIError.invalidRequest(
+                "The request body is larger than the \(configuration.maxBodyBytes / 1024 / 1024) MiB limit of this server.",
+                param: nil, code: "request_too_large")
+        }
+        let json: JSONValue
+        do {
+            json = try JSONParser.parse(buffer.readableBytesView)
+        } catch let error as JSONParseError {
+            throw APIError.invalidRequest(
+                "We could not parse the JSON body of your request (\(error)). The request body must be valid JSON.",
+                param: nil, code: "invalid_json")
+        }
+        return try ChatCompletionRequest(json: json)
+    }
+
+    /// Waits for the first event before committing to `200 text/event-stream`, so an error the
+    /// backend finds up front (prompt too long, upstream refusal) is still a proper HTTP error.
+    private func streamingResponse(_ events: AsyncThrowingStream<ChatEvent, Error>, request: ChatCompletionRequest,
+                                   identity: CompletionIdentity, logger: Logger) async throws -> Response {
+        var iterator = events.makeAsyncIterator()
+        let first = try await iterator.next()
+        let box = IteratorBox(iterator: iterator, first: first)
+        let model = request.model
+        let includeUsage = request.includeUsage, legacy = request.usesLegacyFunctions
+        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache", .connection: "keep-alive"]
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            // If the client disconnects, a write throws; leaving this closure drops the iterator,
+            // which terminates the event stream and stops generation.
+            var encoder = ChunkEncoder(identity: identity, includeUsage: includeUsage, legacyFunctionCall: legacy)
+            do {
+                var pending = box.first
+                try await writer.write(ByteBuffer(string: SSE.event(encoder.roleChunk())))
+                while let event = pending {
+                    var out = ""
+                    for chunk in encoder.chunks(for: event) { out += SSE.event(chunk) }
+                    if !out.isEmpty { try await writer.write(ByteBuffer(string: out)) }
+                    if case .finished(let reason, let usage) = event {
+                        self.logCompletion(usage, finish: reason, model: model, logger: logger)
+                        break
+                    }
+                    pending = try await box.iterator.next()
+                }
+            } catch let error as APIError {
+                try await writer.write(ByteBuffer(string: SSE.event(error.json)))
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.error("stream failed", metadata: ["error": "\(error)"])
+                try await writer.write(ByteBuffer(string: SSE.event(APIError.server("The stream failed: \(error)").json)))
+            }
+            try await writer.write(ByteBuffer(string: SSE.done))
+            try await writer.finish(nil)
+        })
+    }
+
+    private func logCompletion(_ usage: TokenUsage, finish: FinishReason, model: String, logger: Logger) {
+        logger.info("completion", metadata: [
+            "model": "\(model)", "finish": "\(finish.rawValue)",
+            "prompt_tokens": "\(usage.promptTokens)", "completion_tokens": "\(usage.completionTokens)",
+        ])
+    }
+}
+
+/// Carries the event iterator into the response-body closure (it is used by one task at a time).
+private final class IteratorBox: @unchecked Sendable {
+    var iterator: AsyncThrowingStream<ChatEvent, Error>.AsyncIterator
+    let first: ChatEvent?
+    init(iterator: AsyncThrowingStream<ChatEvent, Error>.AsyncIterator, first: ChatEvent?) {
+        self.iterator = iterator
+        self.first = first
+    }
+}

@@ -1,0 +1,16 @@
+import ChatAPI
+import Hummingbird
+
+extension Response {
+    /// A JSON response with the given status.
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        var buffer = ByteBuffer()
+        buffer.writeString(value.serialized())
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
+    }
+
+    /// An error response in OpenAI's shape.
+    static func apiError(_ error: APIError) -> Response {
+        json(error.json, status: HTTPResponse.Status(code: error.status))
+    }
+}

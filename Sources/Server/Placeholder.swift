@@ -1,1 +1,0 @@
-// Server: see ARCHITECTURE.md for this target's job.

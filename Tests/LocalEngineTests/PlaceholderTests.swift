@@ -1,5 +1,0 @@
-import XCTest
-
-final class LocalEngineTestsPlaceholder: XCTestCase {
-    func testTargetBuilds() { XCTAssertTrue(true) }
-}
