@@ -297,10 +297,18 @@ final class Interpreter {
             kwargs.remove(at: k)
         }
         let extra = args.positional.count > m.parameters.count ? Array(args.positional[m.parameters.count...]) : []
-        scope.vars["varargs"] = .tuple(extra)
-        let kw = JinjaDict()
-        for (k, v) in kwargs { kw.set(k, v) }
-        scope.vars["kwargs"] = .dict(kw)
+        if m.usesVarargs {
+            scope.vars["varargs"] = .tuple(extra)
+        } else if !extra.isEmpty {
+            throw typeError("macro '\(m.name)' takes not more than \(m.parameters.count) argument(s)")
+        }
+        if m.usesKwargs {
+            let kw = JinjaDict()
+            for (k, v) in kwargs { kw.set(k, v) }
+            scope.vars["kwargs"] = .dict(kw)
+        } else if let (k, _) = kwargs.first {
+            throw typeError("macro '\(m.name)' takes no keyword argument '\(k)'")
+        }
         var out = ""
         _ = try render(m.body, scope, into: &out)
         return .string(out)
@@ -650,7 +658,7 @@ final class Interpreter {
                 if case .undefined(let u) = item { throw TemplateError(.undefined, u.message) }
                 throw typeError("'in <string>' requires string as left operand, not \(item.typeName)")
             }
-            return sub.isEmpty || s.contains(sub)
+            return pythonContains(s, sub)
         case .list(let l): return l.items.contains { pythonEquals($0, item) }
         case .tuple(let t): return t.contains { pythonEquals($0, item) }
         case .dict(let d):

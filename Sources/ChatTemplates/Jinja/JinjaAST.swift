@@ -69,8 +69,13 @@ final class MacroNode {
     let parameters: [MacroParameter]
     let body: [Node]
     let position: SourcePosition
-    init(name: String, parameters: [MacroParameter], body: [Node], position: SourcePosition) {
+    /// Whether the body mentions `varargs` / `kwargs`: as in jinja2, only then may a call pass
+    /// extra positional / keyword arguments (and only then are they collected).
+    let usesVarargs: Bool
+    let usesKwargs: Bool
+    init(name: String, parameters: [MacroParameter], body: [Node], position: SourcePosition, usesVarargs: Bool = true, usesKwargs: Bool = true) {
         self.name = name; self.parameters = parameters; self.body = body; self.position = position
+        self.usesVarargs = usesVarargs; self.usesKwargs = usesKwargs
     }
 }
 

@@ -69,8 +69,8 @@ enum Methods {
                 for c in candidates {
                     guard case .string(let x) = c else { throw typeError("\(name) first arg must be str or a tuple of str, not \(c.typeName)") }
                     let hit = name == "startswith"
-                        ? s.unicodeScalars.starts(with: x.unicodeScalars)
-                        : s.unicodeScalars.reversed().starts(with: x.unicodeScalars.reversed())
+                        ? s.utf8.starts(with: x.utf8)
+                        : (s.utf8.count >= x.utf8.count && s.utf8.suffix(x.utf8.count).elementsEqual(x.utf8))
                     if hit { return .bool(true) }
                 }
                 _ = interp

@@ -11,6 +11,8 @@ struct JinjaParser {
     /// Unknown filters/tests seen outside soft contexts. They become an error at the end of
     /// parsing unless an inline `if` turns out to enclose them (`x|f if c else y` is soft too).
     private var unknownNames: [TemplateError] = []
+    /// Names read inside each macro body being parsed (innermost last).
+    private var macroNames: [Set<String>] = []
     private static let maxDepth = 200
 
     init(tokens: [Token], lineMap: LineMap) {
@@ -220,11 +222,15 @@ struct JinjaParser {
         let name = try expectName()
         let params = try parseSignature()
         try expectBlockEnd()
+        macroNames.append([])
         let (body, end) = try withSoft(false) { try $0.parseBody(until: ["endmacro"]) }
+        let names = macroNames.removeLast()
+        if !macroNames.isEmpty { macroNames[macroNames.count - 1].formUnion(names) }
         guard end != nil else { throw fail("missing endmacro for macro '\(name)'") }
         if case .name = current.kind { advance() }  // {% endmacro name %}
         try expectBlockEnd()
-        return .macro(MacroNode(name: name, parameters: params, body: body, position: pos))
+        return .macro(MacroNode(name: name, parameters: params, body: body, position: pos,
+                                usesVarargs: names.contains("varargs"), usesKwargs: names.contains("kwargs")))
     }
 
     private mutating func parseSignature() throws -> [MacroParameter] {
@@ -453,7 +459,9 @@ struct JinjaParser {
             case "true", "True": return .constant(.bool(true))
             case "false", "False": return .constant(.bool(false))
             case "none", "None": return .constant(.none)
-            default: return .name(n, pos)
+            default:
+                if !macroNames.isEmpty { macroNames[macroNames.count - 1].insert(n) }
+                return .name(n, pos)
             }
         case .string(let s):
             advance()

@@ -16,7 +16,44 @@ private func string(_ scalars: ArraySlice<Unicode.Scalar>) -> String {
     return String(v)
 }
 
+/// Byte offsets of non-overlapping occurrences of `needle` in `hay`, left to right, at most
+/// `limit` of them (negative: all). Searching UTF-8 bytes finds exactly the code-point matches.
+func utf8Occurrences(of needle: String, in hay: String, limit: Int = -1) -> [Int] {
+    var found: [Int] = []
+    let n = Array(needle.utf8)
+    guard !n.isEmpty, limit != 0 else { return found }
+    hay.utf8.withContiguousStorageIfAvailable { h in
+        let first = n[0]
+        var i = 0
+        let last = h.count - n.count
+        while i <= last {
+            if h[i] == first {
+                var k = 1
+                while k < n.count, h[i + k] == n[k] { k += 1 }
+                if k == n.count {
+                    found.append(i)
+                    if limit > 0, found.count >= limit { return }
+                    i += n.count
+                    continue
+                }
+            }
+            i += 1
+        }
+    } ?? {
+        // Non-contiguous (bridged) strings: copy once and retry.
+        found = utf8Occurrences(of: needle, in: String(decoding: Array(hay.utf8), as: UTF8.self), limit: limit)
+    }()
+    return found
+}
+
+/// Python `sub in s` on code points.
+func pythonContains(_ s: String, _ sub: String) -> Bool {
+    sub.isEmpty || !utf8Occurrences(of: sub, in: s, limit: 1).isEmpty
+}
+
 func pythonStrip(_ s: String, chars: String?, left: Bool, right: Bool) -> String {
+    guard let firstScalar = s.unicodeScalars.first, let lastScalar = s.unicodeScalars.last else { return s }
+    if chars == nil, !(left && pythonIsSpace(firstScalar)), !(right && pythonIsSpace(lastScalar)) { return s }
     let a = Array(s.unicodeScalars)
     let set = chars.map { Set($0.unicodeScalars) }
     func strippable(_ c: Unicode.Scalar) -> Bool { set?.contains(c) ?? pythonIsSpace(c) }
@@ -28,9 +65,9 @@ func pythonStrip(_ s: String, chars: String?, left: Bool, right: Bool) -> String
 
 /// `str.split(sep, maxsplit)`; `sep == nil` splits on whitespace runs and drops empty parts.
 func pythonSplit(_ s: String, _ sep: String?, _ maxsplit: Int) -> [String] {
-    let a = Array(s.unicodeScalars)
     var parts: [String] = []
     guard let sep else {
+        let a = Array(s.unicodeScalars)
         var i = 0
         var splits = 0
         while i < a.count {
@@ -47,19 +84,16 @@ func pythonSplit(_ s: String, _ sep: String?, _ maxsplit: Int) -> [String] {
         }
         return parts
     }
-    let p = Array(sep.unicodeScalars)
-    var start = 0, i = 0, splits = 0
-    while i + p.count <= a.count {
-        if (maxsplit < 0 || splits < maxsplit), a[i] == p[0], Array(a[i..<i + p.count]) == p {
-            parts.append(string(a[start..<i]))
-            i += p.count
-            start = i
-            splits += 1
-        } else {
-            i += 1
-        }
+    let offsets = utf8Occurrences(of: sep, in: s, limit: maxsplit)
+    if offsets.isEmpty { return [s] }
+    let bytes = Array(s.utf8)
+    let width = sep.utf8.count
+    var start = 0
+    for o in offsets {
+        parts.append(String(decoding: bytes[start..<o], as: UTF8.self))
+        start = o + width
     }
-    parts.append(string(a[start...]))
+    parts.append(String(decoding: bytes[start...], as: UTF8.self))
     return parts
 }
 
@@ -104,6 +138,7 @@ func pythonReplace(_ s: String, _ old: String, _ new: String, count: Int?) -> St
         }
         return out
     }
+    if count == 0 || utf8Occurrences(of: old, in: s, limit: 1).isEmpty { return s }
     let parts = pythonSplit(s, old, count ?? -1)
     return parts.joined(separator: new)
 }
