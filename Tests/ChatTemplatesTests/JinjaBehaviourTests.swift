@@ -125,3 +125,11 @@ final class JinjaBehaviourTests: XCTestCase {
         XCTAssertEqual(JinjaValue(json: json).toJSON(), json)
     }
 }
+
+extension JinjaBehaviourTests {
+    func testSelfContainingStructuresDoNotRecurseForever() throws {
+        let source = "{% set ns = namespace(items=[]) %}{% set ns.items = ns.items + [ns] %}"
+        XCTAssertTrue(try render(source + "{{ ns }}").hasPrefix("<Namespace {'items': [<Namespace {'items': ["))
+        XCTAssertEqual(error(source + "{{ ns.items|tojson }}")?.kind, .type)
+    }
+}

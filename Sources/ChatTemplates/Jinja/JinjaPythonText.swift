@@ -17,7 +17,12 @@ extension JinjaValue {
         return out
     }
 
-    func writeRepr(to out: inout String) {
+    /// Containers nested deeper than this print as `...`: only a self-containing structure gets
+    /// there, and Python prints those with an ellipsis too.
+    static let maxReprDepth = 200
+
+    func writeRepr(to out: inout String, depth: Int = 0) {
+        if depth > JinjaValue.maxReprDepth { out += "..."; return }
         switch self {
         case .undefined: out += "Undefined"
         case .none: out += "None"
@@ -30,14 +35,14 @@ extension JinjaValue {
             out += "["
             for (i, item) in l.items.enumerated() {
                 if i > 0 { out += ", " }
-                item.writeRepr(to: &out)
+                item.writeRepr(to: &out, depth: depth + 1)
             }
             out += "]"
         case .tuple(let t):
             out += "("
             for (i, item) in t.enumerated() {
                 if i > 0 { out += ", " }
-                item.writeRepr(to: &out)
+                item.writeRepr(to: &out, depth: depth + 1)
             }
             if t.count == 1 { out += "," }
             out += ")"
@@ -47,12 +52,16 @@ extension JinjaValue {
             for (k, v) in d.pairs {
                 if !first { out += ", " }
                 first = false
-                k.writeRepr(to: &out)
+                k.writeRepr(to: &out, depth: depth + 1)
                 out += ": "
-                v.writeRepr(to: &out)
+                v.writeRepr(to: &out, depth: depth + 1)
             }
             out += "}"
         case .callable(let c): out += "<function \(c.name)>"
+        case .object(let ns as JinjaNamespace):
+            out += "<Namespace "
+            JinjaValue.dict(ns.attributes).writeRepr(to: &out, depth: depth + 1)
+            out += ">"
         case .object(let o): out += o.repr()
         }
     }
@@ -177,6 +186,7 @@ func pythonJSONDumps(_ value: JinjaValue, _ options: PythonJSONOptions) throws -
 }
 
 private func writeJSON(_ value: JinjaValue, _ out: inout [UInt8], _ o: PythonJSONOptions, level: Int) throws {
+    if level > 512 { throw PythonJSONError.notSerializable("Circular reference detected") }
     switch value {
     case .none: out += Array("null".utf8)
     case .bool(let b): out += Array((b ? "true" : "false").utf8)
