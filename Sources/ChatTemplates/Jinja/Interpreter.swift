@@ -266,9 +266,8 @@ final class Interpreter {
 
     private func makeMacro(_ m: MacroNode, _ scope: Scope) -> JinjaCallable {
         // Weak: the scope holds the macro; a strong capture would leak both after the render.
-        weak var defining = scope
-        return JinjaCallable(m.name) { [unowned self] _, args in
-            try self.callMacro(m, defining ?? self.root, args)
+        JinjaCallable(m.name) { [unowned self, weak scope] _, args in
+            try self.callMacro(m, scope ?? self.root, args)
         }
     }
 
