@@ -133,3 +133,44 @@ extension JinjaBehaviourTests {
         XCTAssertEqual(error(source + "{{ ns.items|tojson }}")?.kind, .type)
     }
 }
+
+extension JinjaBehaviourTests {
+    /// Truncated and spliced real templates must fail with an error, never trap or hang.
+    func testBrokenTemplatesFailCleanly() throws {
+        let dir = JinjaGoldenTests.templates
+        let conversations = try XCTUnwrap(JinjaGoldenTests.loadJSON(JinjaGoldenTests.goldens.appendingPathComponent("conversations.json")).arrayValue)
+        let context = JinjaGoldenTests.variables(conversations[6]["context"]!)
+        var generator = SplitMix64(seed: 0x5EED)
+        var options = ChatTemplateOptions()
+        options.limits.maxLoopIterations = 20_000
+        options.limits.maxOutputBytes = 1 << 20
+        var outcomes = 0
+        for file in try FileManager.default.contentsOfDirectory(atPath: dir.path).filter({ $0.hasSuffix(".jinja") }) {
+            let bytes = Array(try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8).utf8)
+            for _ in 0..<10 {
+                var mutated = Array(bytes[0..<Int.random(in: 0...bytes.count, using: &generator)])
+                if Bool.random(using: &generator), !bytes.isEmpty {
+                    let start = Int.random(in: 0..<bytes.count, using: &generator)
+                    mutated += bytes[start..<min(bytes.count, start + Int.random(in: 0...200, using: &generator))]
+                }
+                let source = String(decoding: mutated, as: UTF8.self)
+                _ = try? ChatTemplate(source: source, options: options).render(context: context)
+                outcomes += 1
+            }
+        }
+        XCTAssertEqual(outcomes, 72 * 10)
+    }
+}
+
+/// A small seeded generator so the mutation test is reproducible.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -232,21 +232,41 @@ struct JinjaLexer {
             } else if c == UInt8(ascii: "'") || c == UInt8(ascii: "\"") {
                 try lexString(quote: c)
             } else {
-                let two = pos + 1 < n ? String(decoding: bytes[pos..<pos + 2], as: UTF8.self) : ""
-                if ["//", "**", "==", "!=", "<=", ">="].contains(two) {
+                let next: UInt8 = pos + 1 < n ? bytes[pos + 1] : 0
+                if let two = JinjaLexer.twoCharOperator(c, next) {
                     tokens.append(Token(kind: .op(two), offset: pos))
                     pos += 2
                 } else {
-                    let ch = Character(Unicode.Scalar(c))
-                    guard "+-*/%~<>=()[]{},.:|".contains(ch) else {
-                        throw TemplateError(.syntax, "unexpected character '\(ch)'", at: lineMap.position(pos))
+                    guard let one = JinjaLexer.oneCharOperators[c] else {
+                        throw TemplateError(.syntax, "unexpected character '\(Character(Unicode.Scalar(c)))'", at: lineMap.position(pos))
                     }
-                    if "([{".contains(ch) { depth += 1 }
-                    if ")]}".contains(ch) { depth -= 1 }
-                    tokens.append(Token(kind: .op(String(ch)), offset: pos))
+                    switch c {
+                    case UInt8(ascii: "("), UInt8(ascii: "["), UInt8(ascii: "{"): depth += 1
+                    case UInt8(ascii: ")"), UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+                    default: break
+                    }
+                    tokens.append(Token(kind: .op(one), offset: pos))
                     pos += 1
                 }
             }
+        }
+    }
+
+    private static let oneCharOperators: [UInt8: String] = {
+        var table: [UInt8: String] = [:]
+        for c in "+-*/%~<>=()[]{},.:|".utf8 { table[c] = String(Unicode.Scalar(c)) }
+        return table
+    }()
+
+    private static func twoCharOperator(_ a: UInt8, _ b: UInt8) -> String? {
+        switch (a, b) {
+        case (UInt8(ascii: "/"), UInt8(ascii: "/")): return "//"
+        case (UInt8(ascii: "*"), UInt8(ascii: "*")): return "**"
+        case (UInt8(ascii: "="), UInt8(ascii: "=")): return "=="
+        case (UInt8(ascii: "!"), UInt8(ascii: "=")): return "!="
+        case (UInt8(ascii: "<"), UInt8(ascii: "=")): return "<="
+        case (UInt8(ascii: ">"), UInt8(ascii: "=")): return ">="
+        default: return nil
         }
     }
 
