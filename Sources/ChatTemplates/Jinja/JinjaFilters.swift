@@ -242,7 +242,6 @@ enum Filters {
             guard let name = a.value(0, "name")?.stringValue else { throw typeError("attr needs a name") }
             return try interp.getAttribute(v, name)
         }
-        t["wordwrap"] = { _, v, _ in v }
         return t
     }()
 
