@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(name: "GGUFTests", dependencies: ["GGUF"]),
         .testTarget(name: "JSONSchemaKitTests", dependencies: ["JSONSchemaKit", "ChatAPI"], exclude: ["MASKBENCH_DISAGREEMENTS.md"]),
         .testTarget(name: "GrammarTests", dependencies: ["Grammar", "JSONSchemaKit", "ChatAPI", "GGUF"]),
-        .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "ChatAPI"]),
+        .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "ChatAPI"], exclude: ["Goldens"]),
         .testTarget(name: "LocalEngineTests", dependencies: ["LocalEngine", "ChatAPI"], swiftSettings: llamaHeaders),
         .testTarget(
             name: "ServerTests",
