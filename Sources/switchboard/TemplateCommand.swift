@@ -2,6 +2,7 @@ import ArgumentParser
 import ChatAPI
 import ChatTemplates
 import Foundation
+import GGUF
 
 /// `switchboard template …`: render and time chat templates.
 struct TemplateCommand: AsyncParsableCommand {
@@ -23,8 +24,10 @@ struct TemplateCommand: AsyncParsableCommand {
 
         func load() throws -> String {
             if let template { return try String(contentsOfFile: template, encoding: .utf8) }
-            // TODO(merge): use the GGUF target's GGUFFile once it lands; this is a minimal reader.
-            return try EmbeddedChatTemplate.read(fromGGUF: model!)
+            guard let text = try GGUFFile(path: model!).chatTemplate else {
+                throw ValidationError("\(model!) has no embedded chat template (tokenizer.chat_template)")
+            }
+            return text
         }
     }
 
@@ -96,70 +99,4 @@ private func loadContext(_ path: String) throws -> [String: JSONValue] {
     var context: [String: JSONValue] = [:]
     for (k, v) in object { context[k] = v }
     return context
-}
-
-/// Reads `tokenizer.chat_template` from a GGUF file's metadata (header and key/value section only).
-enum EmbeddedChatTemplate {
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-    }
-
-    static func read(fromGGUF path: String) throws -> String {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        var r = Reader(data: data)
-        guard try r.bytes(4) == Array("GGUF".utf8) else { throw Failure(description: "\(path): not a GGUF file") }
-        let version = try r.u32()
-        guard version >= 2 else { throw Failure(description: "\(path): GGUF version \(version) is not supported") }
-        _ = try r.u64()  // tensor count
-        let kvCount = try r.u64()
-        for _ in 0..<kvCount {
-            let key = try r.string()
-            let type = try r.u32()
-            if key == "tokenizer.chat_template", type == 8 { return try r.string() }
-            try r.skipValue(type)
-        }
-        throw Failure(description: "\(path): the model has no tokenizer.chat_template")
-    }
-
-    private struct Reader {
-        let data: Data
-        var offset = 0
-
-        mutating func bytes(_ n: Int) throws -> [UInt8] {
-            guard n >= 0, offset + n <= data.count else { throw Failure(description: "truncated GGUF metadata") }
-            defer { offset += n }
-            return [UInt8](data[data.startIndex + offset..<data.startIndex + offset + n])
-        }
-
-        mutating func u32() throws -> UInt32 {
-            try bytes(4).reversed().reduce(0) { $0 << 8 | UInt32($1) }
-        }
-
-        mutating func u64() throws -> UInt64 {
-            try bytes(8).reversed().reduce(0) { $0 << 8 | UInt64($1) }
-        }
-
-        mutating func string() throws -> String {
-            let n = try u64()
-            guard n < UInt64(data.count) else { throw Failure(description: "corrupt GGUF string length") }
-            return String(decoding: try bytes(Int(n)), as: UTF8.self)
-        }
-
-        mutating func skipValue(_ type: UInt32) throws {
-            switch type {
-            case 0, 1, 7: offset += 1
-            case 2, 3: offset += 2
-            case 4, 5, 6: offset += 4
-            case 10, 11, 12: offset += 8
-            case 8: _ = try string()
-            case 9:
-                let elementType = try u32()
-                let count = try u64()
-                guard count < UInt64(data.count) else { throw Failure(description: "corrupt GGUF array length") }
-                for _ in 0..<count { try skipValue(elementType) }
-            default: throw Failure(description: "unknown GGUF value type \(type)")
-            }
-            guard offset <= data.count else { throw Failure(description: "truncated GGUF metadata") }
-        }
-    }
 }
