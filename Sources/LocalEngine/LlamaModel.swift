@@ -137,6 +137,19 @@ public final class LlamaModel: @unchecked Sendable {
 
     /// The bytes token `token` contributes to generated text (empty for special tokens).
     /// A piece can be part of a multi-byte UTF-8 character; join pieces before decoding.
+    /// A token's text as the vocabulary spells it, control tokens included (`<|im_end|>`);
+    /// what chat templates receive as `bos_token` / `eos_token`.
+    public func tokenText(_ token: Int32) -> String {
+        guard token >= 0, Int(token) < vocabularySize, let text = llama_vocab_get_text(vocab, token) else { return "" }
+        return String(cString: text)
+    }
+
+    /// The end-of-sequence token id, if the model has one.
+    public var endOfSequenceToken: Int32? {
+        let eos = llama_vocab_eos(vocab)
+        return eos >= 0 ? eos : nil
+    }
+
     public func tokenBytes(_ token: Int32) -> ArraySlice<UInt8> {
         precondition(token >= 0 && Int(token) < vocabularySize, "token \(token) out of range")
         return pieceBytes[Int(pieceOffsets[Int(token)])..<Int(pieceOffsets[Int(token) + 1])]

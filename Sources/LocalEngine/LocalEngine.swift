@@ -15,8 +15,8 @@ public struct LocalEngineConfiguration: Sendable {
     public var maxQueuedRequests: Int = 64
     /// Keep the KV cache of the previous request and skip re-reading a shared prompt prefix.
     public var reusePromptPrefix = true
-    /// How chat messages become prompt text; nil → llama.cpp's built-in template handling of
-    /// the model's own template (`BuiltinTemplateRenderer`).
+    /// How chat messages become prompt text; nil → the model's own Jinja chat template run by
+    /// our interpreter (`JinjaPromptRenderer`), or ChatML for a model without a template.
     public var promptRenderer: (any PromptRenderer)? = nil
 
     public init(modelPath: String) { self.modelPath = modelPath }
@@ -57,7 +57,7 @@ public final class LocalEngine: Sendable {
             threads: max(threads, 1))
         self.model = model
         self.contextSize = context.size
-        self.promptRenderer = configuration.promptRenderer ?? BuiltinTemplateRenderer(model: model)
+        self.promptRenderer = try configuration.promptRenderer ?? JinjaPromptRenderer.forModel(model)
         self.worker = GenerationWorker(
             context: context, maxQueued: max(configuration.maxQueuedRequests, 0),
             reusePromptPrefix: configuration.reusePromptPrefix)
