@@ -35,7 +35,8 @@ public struct JinjaPromptRenderer: PromptRenderer {
 
     public func render(_ messages: [PromptMessage], addGenerationPrompt: Bool) throws -> String {
         let context = ChatTemplateContext(
-            messages: messages.map { ["role": .string($0.role), "content": .string($0.content)] },
+            // Templates know `system`; OpenAI's `developer` is the same role under a newer name.
+            messages: messages.map { ["role": .string($0.role == "developer" ? "system" : $0.role), "content": .string($0.content)] },
             addGenerationPrompt: addGenerationPrompt, bosToken: bosToken, eosToken: eosToken)
         do {
             return try template.render(context)
