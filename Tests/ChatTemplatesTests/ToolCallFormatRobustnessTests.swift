@@ -10,7 +10,7 @@ final class ToolCallFormatRobustnessTests: XCTestCase {
             let text = format.render(calls: [searchCall, weatherCall], content: "Working on it: a < b, [x] {y}.")
             let (whole, _) = parseWhole(format, text)
             XCTAssertEqual(whole.calls.count, 2, "\(format)")
-            var rng = SplitMix(seed: 0x5EED)
+            var rng = SplitMix64(seed: 0x5EED)  // shared test generator, JinjaBehaviourTests.swift
             for _ in 0..<8 {
                 var parser = format.makeParser(tools: testTools)
                 var events: [ParsedEvent] = []
@@ -63,15 +63,3 @@ final class ToolCallFormatRobustnessTests: XCTestCase {
     }
 }
 
-/// A tiny deterministic generator (SplitMix64) so chunking tests are reproducible.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
