@@ -48,16 +48,7 @@ struct ChatCompletionsHandler: Sendable {
     }
 
     private func decode(_ body: RequestBody) async throws -> ChatCompletionRequest {
-        let buffer: ByteBuffer
-        do {
-            buffer = try await body.collect(upTo: configuration.maxBodyBytes)
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch {
-            throw APIError.invalidRequest(
-                "The request body is larger than the \(configuration.maxBodyBytes / 1024 / 1024) MiB limit of this server.",
-                param: nil, code: "request_too_large")
-        }
+        let buffer = try await collectBody(body)
         let json: JSONValue
         do {
             json = try JSONParser.parse(buffer.readableBytesView)
@@ -67,6 +58,29 @@ struct ChatCompletionsHandler: Sendable {
                 param: nil, code: "invalid_json")
         }
         return try ChatCompletionRequest(json: json)
+    }
+
+    /// Collects the body up to `maxBodyBytes`. An oversized body is still read to its end (and
+    /// thrown away, so memory stays bounded) before the 400 goes out: a client blocked writing the
+    /// rest of it would otherwise never read the answer, and would time out instead of failing
+    /// fast. Hummingbird keeps the connection open after a response, so stopping early hangs it.
+    private func collectBody(_ body: RequestBody) async throws -> ByteBuffer {
+        let limit = configuration.maxBodyBytes
+        var buffer = ByteBuffer()
+        var received = 0
+        for try await part in body {
+            received += part.readableBytes
+            if received <= limit {
+                var part = part
+                buffer.writeBuffer(&part)
+            }
+        }
+        guard received <= limit else {
+            throw APIError.invalidRequest(
+                "The request body is larger than the \(limit / 1024 / 1024) MiB limit of this server.",
+                param: nil, code: "request_too_large")
+        }
+        return buffer
     }
 
     /// Waits for the first event before committing to `200 text/event-stream`, so an error the

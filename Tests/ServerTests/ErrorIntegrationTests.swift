@@ -37,6 +37,23 @@ final class ErrorIntegrationTests: XCTestCase {
         try expectError(try server().raw("POST", "/v1/chat/completions", body: body, headers: ["Content-Type": "text/plain"]), param: "Content-Type")
     }
 
+    /// A body over the limit (4 MiB by default) is a 400 that arrives while the client is still
+    /// free to read it: the server drains the rest instead of leaving the client blocked sending.
+    /// Repeated, because a server that answers before draining fails only some of the time.
+    func testOversizedBodyIsRejectedPromptly() throws {
+        let content = String(repeating: "hello ", count: 12 * 1024 * 1024 / 6)
+        let body = try JSONSerialization.data(withJSONObject: [
+            "model": ServerProcess.defaultModelID, "messages": [["role": "user", "content": content]]])
+        for _ in 0..<4 {
+            let started = Date()
+            let r = try server().raw("POST", "/v1/chat/completions", body: body, headers: ["Content-Type": "application/json"])
+            let error = try expectError(r, param: nil)
+            XCTAssertEqual(error["code"] as? String, "request_too_large")
+            XCTAssertLessThan(Date().timeIntervalSince(started), 30, "the 400 took too long")
+        }
+        XCTAssertEqual(try server().request("GET", "/health").status, 200)
+    }
+
     func testMessagesProblems() throws {
         try expectError(try post([:]), param: "messages")
         try expectError(try post(["messages": []]), param: "messages")
