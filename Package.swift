@@ -69,7 +69,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "ChatAPI", "LocalEngine", "JSONSchemaKit",
+                "ChatAPI", "LocalEngine", "JSONSchemaKit", "Grammar", "ChatTemplates",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: llamaHeaders),
@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "Gateway", "ChatAPI",
+                "Server", "Gateway", "ChatAPI", "JSONSchemaKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: llamaHeaders),

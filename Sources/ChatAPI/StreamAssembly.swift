@@ -96,8 +96,14 @@ public struct CompletionAssembler: Sendable {
     }
 
     /// The completion, once the stream has finished.
+    /// When the token limit cut a call short, that call is left out: a half call is never
+    /// presented as one the client could run (`finish_reason` still says `length`).
     public func completion(identity: CompletionIdentity, legacyFunctionCall: Bool = false) -> ChatCompletion? {
         guard let finish else { return nil }
+        var toolCalls = self.toolCalls
+        if finish.reason == .length {
+            toolCalls.removeAll { (try? JSONValue(parsing: $0.arguments))?.objectValue == nil }
+        }
         return ChatCompletion(
             identity: identity,
             content: text.isEmpty && !toolCalls.isEmpty ? nil : text,

@@ -7,7 +7,8 @@ import ChatAPI
 /// - an object with `properties` never gets properties beyond them (and required names), whatever
 ///   `additionalProperties` says; an object without `properties` takes any keys (or
 ///   `propertyNames`-conforming keys) with values per `additionalProperties`;
-/// - integers may carry a zero fraction (`2.0`); bounded numbers are written without exponent.
+/// - integers may carry a zero fraction (`2.0`) and fractions any number of digits only under
+///   `GrammarOptions.faithful`; bounded numbers are written without exponent.
 /// - `oneOf` is compiled as `anyOf` (exclusivity is not enforced);
 /// - `enum`/`const` values are filtered by `type` only.
 /// Formats with a built-in pattern (date, time, date-time, uuid, email, ipv4, hostname, uri,
@@ -24,9 +25,15 @@ final class SchemaCompiler {
     private var anyValue: Int32?
     private var depth = 0
 
-    init(builder: ProgramBuilder, document: JSONValue) {
+    /// Number spellings allowed beyond the schema (generation keeps them short).
+    let numberSpelling: Terminals.NumberSpelling
+
+    init(builder: ProgramBuilder, document: JSONValue, options: GrammarOptions = .faithful) {
         self.b = builder
         self.document = document
+        self.numberSpelling = Terminals.NumberSpelling(
+            integersMayHaveZeroFraction: options.integersMayHaveZeroFraction, maxIntegerDigits: options.maxIntegerDigits,
+            maxFractionDigits: options.maxFractionDigits, maxExponentDigits: options.maxExponentDigits)
     }
 
     static let annotationKeys: Set<String> = [
@@ -422,14 +429,14 @@ final class SchemaCompiler {
             }
             let unbounded = lo == nil && hi == nil
             key = "i|\(a.map(String.init) ?? "")|\(c.map(String.init) ?? "")"
-            guard let dfa = try Terminals.number(pieces: pieces, exponent: unbounded, nonNegativeExponent: true, key: key) else {
+            guard let dfa = try Terminals.number(pieces: pieces, exponent: unbounded, nonNegativeExponent: true, key: key, spelling: numberSpelling) else {
                 return try b.newRule().rule
             }
             return b.terminalRule(dfa)
         }
         if lo == nil && hi == nil {
             pieces = [.init(negative: false, lo: 0, hi: nil, fraction: .any), .init(negative: true, lo: 0, hi: nil, fraction: .any)]
-            guard let dfa = try Terminals.number(pieces: pieces, exponent: true, nonNegativeExponent: false, key: "n") else {
+            guard let dfa = try Terminals.number(pieces: pieces, exponent: true, nonNegativeExponent: false, key: "n", spelling: numberSpelling) else {
                 return try b.newRule().rule
             }
             return b.terminalRule(dfa)
@@ -464,7 +471,7 @@ final class SchemaCompiler {
             side(lower: lower, upper: upper, negative: true)
         }
         key = "n|\(lo.map { "\($0.0),\($0.1)" } ?? "")|\(hi.map { "\($0.0),\($0.1)" } ?? "")"
-        guard let dfa = try Terminals.number(pieces: pieces, exponent: false, nonNegativeExponent: false, key: key) else {
+        guard let dfa = try Terminals.number(pieces: pieces, exponent: false, nonNegativeExponent: false, key: key, spelling: numberSpelling) else {
             return try b.newRule().rule
         }
         return b.terminalRule(dfa)
@@ -612,7 +619,7 @@ final class SchemaCompiler {
         let str = b.terminalRule(try Terminals.string(patterns: [], minLength: 0, maxLength: nil)!)
         let num = b.terminalRule(try Terminals.number(
             pieces: [.init(negative: false, lo: 0, hi: nil, fraction: .any), .init(negative: true, lo: 0, hi: nil, fraction: .any)],
-            exponent: true, nonNegativeExponent: false, key: "n")!)
+            exponent: true, nonNegativeExponent: false, key: "n", spelling: numberSpelling)!)
         b.call(vStart, str, vEnd)
         b.call(vStart, num, vEnd)
         for e in try b.literalTrie(vStart, ["true", "false", "null"].map { Array($0.utf8) }) { b.epsilon(e, vEnd) }

@@ -193,6 +193,18 @@ enum Terminals {
 
     enum Fraction { case zero, any, nonzero }
 
+    /// How numbers may be spelled beyond what the schema says (see `GrammarOptions`).
+    struct NumberSpelling {
+        var integersMayHaveZeroFraction = true
+        var maxIntegerDigits: Int? = nil
+        var maxFractionDigits: Int? = nil
+        var maxExponentDigits: Int? = nil
+        static let faithful = NumberSpelling()
+        var key: String {
+            "|z\(integersMayHaveZeroFraction ? 1 : 0)i\(maxIntegerDigits ?? -1)f\(maxFractionDigits ?? -1)e\(maxExponentDigits ?? -1)"
+        }
+    }
+
     /// One family of number spellings: optional sign, an integer part, a fraction kind.
     struct NumberPiece {
         var negative: Bool
@@ -203,8 +215,9 @@ enum Terminals {
 
     /// DFA for JSON numbers built from pieces; `exponent` adds `[eE][+-]?[0-9]+` (or `[eE]+?[0-9]+`
     /// when `nonNegativeExponent`) to every piece.
-    static func number(pieces: [NumberPiece], exponent: Bool, nonNegativeExponent: Bool, key: String) throws -> ByteDFA? {
-        try cached(key) {
+    static func number(pieces: [NumberPiece], exponent: Bool, nonNegativeExponent: Bool, key: String,
+                       spelling: NumberSpelling = .faithful) throws -> ByteDFA? {
+        try cached(key + spelling.key) {
             var nfa = ByteNFA()
             let start = nfa.addState()
             let accept = nfa.addState()
@@ -223,8 +236,14 @@ enum Terminals {
                     var cur = nfa.addState()
                     nfa.edge(s, d0 + 1, d9, cur)
                     for _ in 1..<fromLen { let n = nfa.addState(); nfa.edge(cur, d0, d9, n); cur = n }
-                    nfa.edge(cur, d0, d9, cur)
                     nfa.epsilon(cur, intEnd)
+                    if let limit = spelling.maxIntegerDigits {
+                        for _ in fromLen..<max(limit, fromLen) {
+                            let n = nfa.addState(); nfa.edge(cur, d0, d9, n); nfa.epsilon(n, intEnd); cur = n
+                        }
+                    } else {
+                        nfa.edge(cur, d0, d9, cur)
+                    }
                 }
                 let fracEnd = nfa.addState()
                 let dot = nfa.addState()
@@ -232,12 +251,23 @@ enum Terminals {
                 switch piece.fraction {
                 case .zero:
                     nfa.epsilon(intEnd, fracEnd)
-                    let z = nfa.addState()
-                    nfa.byte(dot, d0, z); nfa.byte(z, d0, z); nfa.epsilon(z, fracEnd)
+                    if spelling.integersMayHaveZeroFraction {
+                        let z = nfa.addState()
+                        nfa.byte(dot, d0, z); nfa.byte(z, d0, z); nfa.epsilon(z, fracEnd)
+                    }
                 case .any:
                     nfa.epsilon(intEnd, fracEnd)
-                    let z = nfa.addState()
-                    nfa.edge(dot, d0, d9, z); nfa.edge(z, d0, d9, z); nfa.epsilon(z, fracEnd)
+                    if let limit = spelling.maxFractionDigits {
+                        var cur = dot
+                        for _ in 0..<max(limit, 1) {
+                            let n = nfa.addState()
+                            nfa.edge(cur, d0, d9, n); nfa.epsilon(n, fracEnd)
+                            cur = n
+                        }
+                    } else {
+                        let z = nfa.addState()
+                        nfa.edge(dot, d0, d9, z); nfa.edge(z, d0, d9, z); nfa.epsilon(z, fracEnd)
+                    }
                 case .nonzero:
                     let pre = dot
                     nfa.byte(pre, d0, pre)
@@ -253,8 +283,16 @@ enum Terminals {
                     nfa.byte(e, UInt8(ascii: "+"), sign)
                     if !nonNegativeExponent { nfa.byte(e, UInt8(ascii: "-"), sign) }
                     let digits = nfa.addState()
-                    nfa.edge(sign, d0, d9, digits); nfa.edge(digits, d0, d9, digits)
+                    nfa.edge(sign, d0, d9, digits)
                     nfa.epsilon(digits, accept)
+                    if let limit = spelling.maxExponentDigits {
+                        var cur = digits
+                        for _ in 1..<max(limit, 1) {
+                            let n = nfa.addState(); nfa.edge(cur, d0, d9, n); nfa.epsilon(n, accept); cur = n
+                        }
+                    } else {
+                        nfa.edge(digits, d0, d9, digits)
+                    }
                 } else {
                     nfa.epsilon(fracEnd, accept)
                 }

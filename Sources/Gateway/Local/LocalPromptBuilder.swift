@@ -1,0 +1,141 @@
+import ChatAPI
+import ChatTemplates
+import LocalEngine
+
+/// Renders a chat request into the prompt text of a local model, tools included.
+///
+/// A model whose template knows tools (a native `format`) gets them, its earlier calls and their
+/// results through that template, as Hugging Face's `apply_chat_template` would pass them. Any
+/// other model gets the generic format: the tools described in the system message
+/// (`GenericToolPrompt`), earlier calls written as the JSON it is asked to produce, and results
+/// as user messages, so the template only ever sees plain roles.
+struct LocalPromptBuilder {
+    /// The format calls are written in (`.generic` for templates without tool support).
+    let format: ToolCallFormat
+    /// The engine's renderer; a `JinjaPromptRenderer` is needed for the native path.
+    let renderer: any PromptRenderer
+
+    func render(_ request: ChatCompletionRequest, plan: ToolCallPlan) throws -> String {
+        if format != .generic, let jinja = renderer as? JinjaPromptRenderer {
+            return try renderNative(request, plan: plan, jinja: jinja)
+        }
+        return try renderer.render(genericMessages(request, plan: plan), addGenerationPrompt: true)
+    }
+
+    // MARK: Native templates
+
+    private func renderNative(_ request: ChatCompletionRequest, plan: ToolCallPlan, jinja: JinjaPromptRenderer) throws -> String {
+        var messages: [JSONValue] = []
+        let names = Self.callNames(request.messages)
+        for message in withFormatHint(request.messages, responseFormat: request.responseFormat) {
+            var m: JSONObject = ["role": .string(Self.templateRole(message.role))]
+            m["content"] = .string(message.content?.text ?? "")
+            if !message.toolCalls.isEmpty {
+                m["tool_calls"] = .array(message.toolCalls.map { call in
+                    let arguments = (try? JSONValue(parsing: call.arguments)) ?? .string(call.arguments)
+                    return ["id": .string(call.id), "type": "function",
+                            "function": ["name": .string(call.name), "arguments": arguments]]
+                })
+            }
+            if message.role == .tool || message.role == .function {
+                let id = message.toolCallID ?? ""
+                m["tool_call_id"] = .string(id)
+                if let name = message.name ?? names[id] { m["name"] = .string(name) }
+            }
+            messages.append(.object(m))
+        }
+        // `none` keeps the tools out of the prompt: the model is not invited to call.
+        let tools: [JSONValue]? = plan.mode == .forbidden ? nil : plan.functions.map { f in
+            var function: JSONObject = ["name": .string(f.name)]
+            if let d = f.description { function["description"] = .string(d) }
+            function["parameters"] = f.parameters ?? ["type": "object", "properties": .object([:])]
+            return ["type": "function", "function": .object(function)]
+        }
+        let context = ChatTemplateContext(messages: messages, tools: tools, addGenerationPrompt: true,
+                                          bosToken: jinja.bosToken, eosToken: jinja.eosToken)
+        do {
+            return try jinja.template.render(context)
+        } catch {
+            throw LocalEngineError.templateFailed("\(error)")
+        }
+    }
+
+    // MARK: Generic format
+
+    func genericMessages(_ request: ChatCompletionRequest, plan: ToolCallPlan) -> [PromptMessage] {
+        var out: [PromptMessage] = []
+        let names = Self.callNames(request.messages)
+        var pendingResults: [String] = []
+        func flushResults() {
+            guard !pendingResults.isEmpty else { return }
+            out.append(PromptMessage(role: "user", content: pendingResults.joined(separator: "\n")))
+            pendingResults.removeAll()
+        }
+        for message in withFormatHint(request.messages, responseFormat: request.responseFormat) {
+            switch message.role {
+            case .tool, .function:
+                let id = message.toolCallID ?? ""
+                let name = message.name ?? names[id] ?? "the tool"
+                pendingResults.append("Result of \(name)" + (id.isEmpty ? "" : " (call \(id))") + ": " + (message.content?.text ?? ""))
+            case .assistant:
+                flushResults()
+                let calls = message.toolCalls.compactMap(ToolCallFormat.Call.init)
+                out.append(PromptMessage(role: "assistant",
+                                         content: ToolCallFormat.generic.render(calls: calls, content: message.content?.text)))
+            default:
+                flushResults()
+                out.append(PromptMessage(role: Self.templateRole(message.role), content: message.content?.text ?? ""))
+            }
+        }
+        flushResults()
+        guard plan.mode != .forbidden else { return out }
+        let section = GenericToolPrompt.section(tools: plan.functions, allowParallel: plan.maxCalls != 1,
+                                                required: plan.mode == .mandatory)
+        if let first = out.first, first.role == "system" {
+            out[0].content = first.content.isEmpty ? section : first.content + "\n\n" + section
+        } else {
+            out.insert(PromptMessage(role: "system", content: section), at: 0)
+        }
+        return out
+    }
+
+    // MARK: Shared
+
+    /// The messages with a note on the requested JSON answer appended to the system message
+    /// (or a new one), so a small model knows what the grammar will hold it to.
+    private func withFormatHint(_ messages: [ChatMessage], responseFormat: ResponseFormat) -> [ChatMessage] {
+        let hint: String
+        switch responseFormat {
+        case .text: return messages
+        case .jsonObject: hint = "Reply with one JSON object and nothing else."
+        case .jsonSchema(_, _, let schema?, _):
+            hint = "Reply with one JSON value matching this JSON Schema, and nothing else: " + schema.serialized()
+        case .jsonSchema: hint = "Reply with one JSON value and nothing else."
+        }
+        var out = messages
+        if let first = out.first, first.role == .system || first.role == .developer {
+            let text = first.content?.text ?? ""
+            out[0].content = .text(text.isEmpty ? hint : text + "\n\n" + hint)
+        } else {
+            out.insert(.system(hint), at: 0)
+        }
+        return out
+    }
+
+    /// Chat templates know `system`; `developer` is OpenAI's newer name for it, and the legacy
+    /// `function` result is a tool result.
+    static func templateRole(_ role: ChatMessage.Role) -> String {
+        switch role {
+        case .developer: return "system"
+        case .function: return "tool"
+        default: return role.rawValue
+        }
+    }
+
+    /// Function name of every earlier call, by call id (tool results name their call only by id).
+    static func callNames(_ messages: [ChatMessage]) -> [String: String] {
+        var names: [String: String] = [:]
+        for message in messages { for call in message.toolCalls { names[call.id] = call.name } }
+        return names
+    }
+}

@@ -1,0 +1,99 @@
+import ChatAPI
+import ChatTemplates
+import JSONSchemaKit
+import Logging
+
+/// Turns the engine's text into the client's events: text, reasoning, and tool calls parsed
+/// incrementally in the model's format, each call with a fresh `call_…` id and consecutive
+/// indexes. Decides the finish reason: `tool_calls` when calls were made, `length` when the
+/// limit cut the output (even mid-call).
+struct ToolCallOutput {
+    private var parser: ToolCallStreamParser?
+    /// Parser index → client index and id, for calls that started.
+    private var started: [Int: (index: Int, id: String)] = [:]
+    private var arguments: [Int: String] = [:]
+    private var finishedCalls = 0
+    private var callNames: [Int: String] = [:]
+    private let schemas: [String: JSONSchema]
+    private let logger: Logger
+
+    /// `parser` nil: the output is plain text (no tools offered, or `tool_choice: "none"`).
+    init(parser: ToolCallStreamParser?, functions: [FunctionDefinition], logger: Logger) {
+        self.parser = parser
+        var schemas: [String: JSONSchema] = [:]
+        for f in functions {
+            if let p = f.parameters, let s = try? JSONSchema(json: p) { schemas[f.name] = s }
+        }
+        self.schemas = schemas
+        self.logger = logger
+    }
+
+    /// The client events for one engine event.
+    mutating func events(for event: ChatEvent) -> [ChatEvent] {
+        switch event {
+        case .textDelta(let text):
+            guard var p = parser else { return [event] }
+            let parsed = p.feed(text)
+            parser = p
+            return parsed.flatMap { translate($0) }
+        case .finished(var reason, let usage):
+            var out: [ChatEvent] = []
+            if var p = parser {
+                let parsed = p.finish()
+                parser = p
+                out = parsed.flatMap { translate($0) }
+            }
+            if reason == .stop && finishedCalls > 0 { reason = .toolCalls }
+            out.append(.finished(reason: reason, usage: usage))
+            return out
+        default:
+            return [event]
+        }
+    }
+
+    private mutating func translate(_ event: ParsedEvent) -> [ChatEvent] {
+        switch event {
+        case .text(let t): return t.isEmpty ? [] : [.textDelta(t)]
+        case .reasoning(let r): return r.isEmpty ? [] : [.reasoningDelta(r)]
+        case .toolCallStarted(let index, let name, _):
+            // Ids are ours even where the format writes one: the model's may repeat across turns.
+            let call = (index: started.count, id: Self.newCallID())
+            started[index] = call
+            callNames[index] = name
+            arguments[index] = ""
+            return [.toolCallStarted(index: call.index, id: call.id, name: name)]
+        case .argumentsDelta(let index, let fragment):
+            guard let call = started[index] else { return [] }
+            arguments[index, default: ""] += fragment
+            return [.toolCallArgumentsDelta(index: call.index, fragment: fragment)]
+        case .toolCallFinished(let index):
+            finishedCalls += 1
+            checkArguments(index)
+            return []
+        case .malformedToolCall(let index, let text, let reason):
+            // Only reachable where generation was not constrained; a call already announced to
+            // the client cannot be taken back, so it is logged and left incomplete.
+            logger.warning("model wrote a malformed tool call", metadata: ["reason": "\(reason)", "text": "\(text.prefix(200))"])
+            if started[index] == nil { return [.textDelta(text)] }
+            return []
+        }
+    }
+
+    /// Constrained decoding guarantees valid arguments; this re-checks with the validator so a
+    /// grammar bug shows up in the log rather than silently in a client.
+    private func checkArguments(_ index: Int) {
+        guard let name = callNames[index], let schema = schemas[name], let text = arguments[index],
+              let value = try? JSONValue(parsing: text) else { return }
+        let errors = schema.validate(value)
+        if !errors.isEmpty {
+            logger.error("tool call arguments fail their schema", metadata: [
+                "function": "\(name)", "errors": "\(errors.prefix(3))"])
+        }
+    }
+
+    /// `call_` and 24 random letters and digits, as OpenAI's ids look.
+    static func newCallID() -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        return "call_" + String((0..<24).map { _ in alphabet.randomElement()! })
+    }
+}
