@@ -76,12 +76,33 @@ final class ToolCallTemplateRoundTripTests: XCTestCase {
                    skip: Self.richArgumentExceptions)
     }
 
+    /// Visible text before the calls comes back as text.
+    func testContentBeforeCallsRoundTripsThroughEveryTemplate() throws {
+        try runAll(calls: Self.fixtureCalls, content: "Let me check both.")
+    }
+
+    /// Templates that render an assistant message's tool calls but not its content.
+    static let dropsContentWithCalls: [String: String] = [
+        "Cohere2MoE": "renders only <|START_ACTION|> for a message with tool_calls",
+        "CohereForAI-c4ai-command-r7b-12-2024-tool_use": "renders only <|START_ACTION|> for a message with tool_calls",
+        "Mistral-Small-3.2-24B-Instruct-2506": "renders only [TOOL_CALLS] for a message with tool_calls",
+        "mistralai-Mistral-Nemo-Instruct-2407": "renders only [TOOL_CALLS] for a message with tool_calls",
+        "NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use": "renders only <tool_call> blocks for a message with tool_calls",
+        "NousResearch-Hermes-3-Llama-3.1-8B-tool_use": "renders only <tool_call> blocks for a message with tool_calls",
+        "deepseek-ai-DeepSeek-R1-Distill-Qwen-32B": "renders only the tool-call section for a message with tool_calls",
+    ]
+
+    /// Templates that render the content INSTEAD of the calls when both are present.
+    static let contentHidesCalls: [String: String] = [
+        "deepseek-ai-DeepSeek-R1-Distill-Llama-8B": "renders tool calls only when content is None",
+    ]
+
     /// Templates that cannot carry `searchCall`'s values unchanged.
     static let richArgumentExceptions: [String: String] = [:]
 
     // MARK: - Driver
 
-    func runAll(calls: [ToolCallFormat.Call], skip: [String: String] = [:],
+    func runAll(calls: [ToolCallFormat.Call], content: String = "", skip: [String: String] = [:],
                 file: StaticString = #filePath, line: UInt = #line) throws {
         let dir = ToolCallFormatDetectionTests.templatesDirectory
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".jinja") }.sorted()
@@ -93,7 +114,8 @@ final class ToolCallTemplateRoundTripTests: XCTestCase {
             let format = ToolCallFormat.detect(template: source)
             if format == .generic || Self.noCallRendering[name] != nil || skip[name] != nil { continue }
             if calls.count > 1, Self.singleCallOnly[name] != nil { continue }
-            try check(template: name, source: source, format: format, calls: calls, file: file, line: line)
+            if !content.isEmpty, Self.contentHidesCalls[name] != nil { continue }
+            try check(template: name, source: source, format: format, calls: calls, content: content, file: file, line: line)
             covered.insert(format)
             checked += 1
         }
@@ -104,7 +126,7 @@ final class ToolCallTemplateRoundTripTests: XCTestCase {
     }
 
     func check(template name: String, source: String, format: ToolCallFormat, calls: [ToolCallFormat.Call],
-               file: StaticString, line: UInt) throws {
+               content: String, file: StaticString, line: UInt) throws {
         let shape = Self.shapes[name]?.0 ?? Shape()
         var options = ChatTemplateOptions()
         options.allowsMutation = shape.allowsMutation
@@ -114,7 +136,7 @@ final class ToolCallTemplateRoundTripTests: XCTestCase {
             ["role": "system", "content": "You are a helpful assistant."],
             ["role": "user", "content": .string(userText)],
         ]
-        let assistant = Self.assistantMessage(calls, shape: shape)
+        let assistant = Self.assistantMessage(calls, content: content, shape: shape)
         func context(_ messages: [JSONValue], _ generationPrompt: Bool) -> ChatTemplateContext {
             ChatTemplateContext(messages: messages, tools: Self.toolsJSON, addGenerationPrompt: generationPrompt,
                                 bosToken: "<s>", eosToken: "</s>", extra: shape.extra)
@@ -132,7 +154,8 @@ final class ToolCallTemplateRoundTripTests: XCTestCase {
 
         let (whole, _) = parseWhole(format, generated, tools: testTools, startInReasoning: startInReasoning)
         let report = "\(where_)\n→ \(whole)"
-        XCTAssertEqual(whole.text.trimmingCharacters(in: .whitespacesAndNewlines), "", "text leaked: \(report)",
+        let expectedText = Self.dropsContentWithCalls[name] == nil ? content : ""
+        XCTAssertEqual(whole.text.trimmingCharacters(in: .whitespacesAndNewlines), expectedText, "text: \(report)",
                        file: file, line: line)
         XCTAssertEqual(whole.reasoning, "", report, file: file, line: line)
         XCTAssertEqual(whole.malformed, [], report, file: file, line: line)
@@ -145,10 +168,16 @@ final class ToolCallTemplateRoundTripTests: XCTestCase {
             XCTAssertTrue(isCompactJSON(parsed.argumentsText), "not compact: \(parsed.argumentsText) \(report)",
                           file: file, line: line)
         }
+        if format == .mistralArgs, generated.contains("[CALL_ID]") {
+            XCTAssertEqual(whole.calls.map(\.id), calls.map(\.id), "ids: \(report)", file: file, line: line)
+        }
         let (bytewise, events) = parseBytewise(format, generated, tools: testTools, startInReasoning: startInReasoning)
         XCTAssertEqual(bytewise, whole, "byte-wise differs: \(report)", file: file, line: line)
+        // No marker text in any streamed text event: only the content's own characters.
         let leaked = events.compactMap { event -> String? in
-            guard case .text(let t) = event, !t.allSatisfy(\.isWhitespace) else { return nil }
+            guard case .text(let t) = event else { return nil }
+            let visible = t.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !visible.isEmpty, !content.contains(visible) else { return nil }
             return t
         }
         XCTAssertEqual(leaked, [], "text events while streaming: \(report)", file: file, line: line)
@@ -178,7 +207,7 @@ final class ToolCallTemplateRoundTripTests: XCTestCase {
         }
     }
 
-    static func assistantMessage(_ calls: [ToolCallFormat.Call], shape: Shape) -> JSONValue {
+    static func assistantMessage(_ calls: [ToolCallFormat.Call], content: String, shape: Shape) -> JSONValue {
         let toolCalls: [JSONValue] = calls.map { call in
             let arguments: JSONValue = shape.stringArguments
                 ? .string(JSONValue.object(call.arguments).serialized(JSONFormatting(itemSeparator: " ", keySeparator: ": ")))
@@ -186,7 +215,7 @@ final class ToolCallTemplateRoundTripTests: XCTestCase {
             return ["id": .string(call.id ?? ""), "type": "function",
                     "function": ["name": .string(call.name), "arguments": arguments]]
         }
-        return ["role": "assistant", "content": shape.nullContent ? .null : "", "tool_calls": .array(toolCalls)]
+        return ["role": "assistant", "content": shape.nullContent && content.isEmpty ? .null : .string(content), "tool_calls": .array(toolCalls)]
     }
 
     /// The part of `full` (conversation + assistant turn) the model would have generated after
