@@ -114,7 +114,9 @@ extension ToolCallFormat {
                         encoding: .xmlParameters(keyOpen: "<parameter=", keyClose: ">\n", valueOpen: "",
                                                  valueClose: "\n</parameter>\n", end: "</function>"))
         case .llama3:
-            return make(triggers: ["{\"name\"", "<|python_tag|>"], separator: "\n",
+            // Not `<|python_tag|>`: what follows it (built-in `NAME.call(…)`, raw code) is no JSON
+            // call, so a grammar could not take it; a `{"name"` after the tag still triggers.
+            return make(triggers: ["{\"name\""], separator: "\n",
                         name: .insideJSON(nameKey: "name", argumentsKey: "parameters", idKey: nil),
                         reasoning: nil, parallel: false)
         case .mistral:
