@@ -61,6 +61,15 @@ final class ToolCallFormatLlamaPythonTagTests: XCTestCase {
         XCTAssertEqual(out.structure, ["start0", "bad0"], "\(out)")
         let (open, _) = parseWhole(.llama3, "<|python_tag|>brave_search.call(query=\"never closed", tools: Self.builtinTools)
         XCTAssertEqual(open.structure, ["start0", "bad0"], "\(open)")
+        // After the tag, JSON naming an unlisted tool is still a call (the caller validates the
+        // name), as a built-in call is; JSON that is no call is malformed, never text.
+        let (unlisted, _) = parseWhole(.llama3, "<|python_tag|>{\"name\": \"nope\", \"parameters\": {}}", tools: Self.builtinTools)
+        XCTAssertEqual(unlisted.calls.map(\.name), ["nope"], "\(unlisted)")
+        XCTAssertEqual(unlisted.text, "")
+        let (notACall, _) = parseWhole(.llama3, "<|python_tag|>{\"answer\": 42}", tools: Self.builtinTools)
+        XCTAssertEqual(notACall.malformed.count, 1, "\(notACall)")
+        XCTAssertFalse(notACall.text.contains("python_tag"), "\(notACall)")
+        XCTAssertEqual(parseWhole(.llama3, "<|python_tag|>", tools: Self.builtinTools).0, ParsedOutput())
     }
 
     /// The Llama 3.1 template renders built-in tool calls (`builtin_tools`) this way; the
@@ -81,5 +90,24 @@ final class ToolCallFormatLlamaPythonTagTests: XCTestCase {
         let generated = String(full.dropFirst(prompt.count))
         XCTAssertEqual(generated, "<|python_tag|>brave_search.call(query=\"weather Zürich\")<|eom_id|>")
         assertParses(generated, name: "brave_search", arguments: ["query": "weather Zürich"])
+    }
+
+    /// Every prefix of a tagged output parses the same whole and byte-wise, and a finished
+    /// call always carries one valid JSON object.
+    func testEveryTruncationOfTaggedOutputIsConsistent() {
+        for text in ["<|python_tag|>brave_search.call(query=\"a (b), 'c'\", count=2)<|eom_id|>",
+                     "<|python_tag|>print(\"<|eo\" + 'm')\n<|eom_id|>",
+                     "<|python_tag|>{\"name\": \"add\", \"parameters\": {\"a\": 1}}<|eom_id|>"] {
+            let characters = Array(text)
+            for cut in 0...characters.count {
+                let prefix = String(characters[..<cut])
+                let (whole, _) = parseWhole(.llama3, prefix, tools: Self.builtinTools)
+                XCTAssertEqual(parseBytewise(.llama3, prefix, tools: Self.builtinTools).0, whole, "cut \(prefix.debugDescription)")
+                XCTAssertFalse(whole.text.contains("<|python_tag|>"), "tag leaked: \(prefix.debugDescription) → \(whole)")
+                for call in whole.calls where call.finished {
+                    XCTAssertNotNil(canonical(argumentsText: call.argumentsText), "\(prefix.debugDescription) → \(whole)")
+                }
+            }
+        }
     }
 }

@@ -24,9 +24,14 @@ extension ToolCallStreamParser {
     /// Decides what follows the tag, rewrites the current step accordingly and reads on.
     mutating func readPythonTag(_ keys: ParsePlan.JSONCallKeys, final: Bool, _ c: inout CallState) -> StepResult {
         let j = skipSpace(from: pos)
-        if j == buffer.count { return final ? .fail("nothing after <|python_tag|>") : .needMore }
+        // The tag is a control token, never text: output ending right after it is just dropped.
+        if j == buffer.count { return final ? .toText : .needMore }
         if buffer[j] == UInt8(ascii: "{") || buffer[j] == UInt8(ascii: "[") {
             take(j - pos, &c)
+            // The tag says "call": any name counts, and a payload that breaks off is a malformed
+            // call, not text.
+            c.sectionStarted = true
+            c.tagged = true
             c.layout.steps[c.step] = .jsonCalls(keys)
             return readJSONCalls(keys, &c)
         }

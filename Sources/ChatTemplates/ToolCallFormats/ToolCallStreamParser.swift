@@ -47,6 +47,8 @@ public struct ToolCallStreamParser {
         var started = false
         /// Some call of this section was announced.
         var sectionStarted = false
+        /// A control token announced a call (`<|python_tag|>`): any tool name counts.
+        var tagged = false
         /// Whitespace dropped before the trigger; restored if the call turns out to be text.
         var leadingSpace: [UInt8] = []
         var sub: Sub = .none
@@ -585,7 +587,7 @@ public struct ToolCallStreamParser {
                     guard let name = (try? JSONParser.parse(s.capture))?.stringValue, !name.isEmpty else {
                         return "the function name is not a string"
                     }
-                    if plan.requireKnownName, tools[name] == nil { return "unknown tool \"\(name)\"" }
+                    if plan.requireKnownName, !c.tagged, tools[name] == nil { return "unknown tool \"\(name)\"" }
                     c.name = name
                     sink.event(.toolCallStarted(index: nextIndex, name: name, id: c.id))
                     c.started = true; c.sectionStarted = true
