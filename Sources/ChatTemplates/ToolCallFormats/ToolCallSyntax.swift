@@ -5,7 +5,9 @@
 /// `textBeforeArguments(name:index:) + ARGUMENTS + textAfterArguments()`, where ARGUMENTS is one
 /// value of the tool's parameter schema in `argumentsEncoding`. In `auto` tool-choice mode the
 /// decoder runs free until the output matches one of `triggers` (whose text is the start of
-/// `sectionPrefix + callPrefix`); from there it is constrained.
+/// `sectionPrefix + textBeforeArguments`, or of the generic format's fenced / `tool_calls`
+/// forms; ToolCallFormatSyntaxTests lists the few alternative spellings that are not); from
+/// there it is constrained.
 public struct ToolCallSyntax: Sendable, Equatable {
     /// Where the function name is written.
     public enum NamePlacement: Sendable, Equatable {
