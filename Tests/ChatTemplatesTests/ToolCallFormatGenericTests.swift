@@ -28,6 +28,8 @@ final class ToolCallFormatGenericTests: XCTestCase {
         assertCalls("  \n\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n\n  ", paris)
         assertCalls("\n```json\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n```\n", paris)
         assertCalls("{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Paris\"}}", paris)
+        // Arguments double-encoded as a JSON string (OpenAI's wire spelling leaking into the answer).
+        assertCalls("{\"name\": \"get_weather\", \"arguments\": \"{\\\"city\\\": \\\"Paris\\\"}\"}", paris)
         assertCalls("{\"tool_calls\": [{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}, "
                     + "{\"name\": \"add\", \"arguments\": {\"a\": 1, \"b\": 2}}]}",
                     paris + [("add", ["a": 1, "b": 2])])
