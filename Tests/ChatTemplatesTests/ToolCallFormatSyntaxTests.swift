@@ -26,6 +26,29 @@ final class ToolCallFormatSyntaxTests: XCTestCase {
         }
     }
 
+    /// The decoder feeds the output from the trigger on to the call grammar, which starts with
+    /// `sectionPrefix + textBeforeArguments`; a trigger that is no prefix of that text makes it
+    /// reject and drop the constraint. Alternative spellings the parser also reads, which the
+    /// grammar cannot take, are listed with the reason.
+    static let triggersOutsideTheGrammar: [String: String] = [
+        "<｜tool▁call▁begin｜>": "DeepSeek: a call without the section marker; parsed, not constrained",
+        "functools[": "Firefunction: the section without its leading space; parsed, not constrained",
+        "<|channel|>commentary to=functions.": "gpt-oss: recipient after the channel; parsed, not constrained",
+    ]
+
+    func testTriggersArePrefixesOfTheCallGrammar() {
+        for format in ToolCallFormat.allCases {
+            let s = format.syntax
+            let call = s.sectionPrefix + s.textBeforeArguments(name: "get_weather", index: 0)
+            // The generic grammar also takes the fenced and the `tool_calls` forms.
+            let accepted = format == .generic ? [call, "```json\n" + call, "{\"tool_calls\": [" + call] : [call]
+            XCTAssertFalse(s.triggers.isEmpty, "\(format)")
+            for trigger in s.triggers where Self.triggersOutsideTheGrammar[trigger] == nil {
+                XCTAssertTrue(accepted.contains { $0.hasPrefix(trigger) }, "\(format): trigger \(trigger.debugDescription) starts no call")
+            }
+        }
+    }
+
     func testGrammarSegmentsForInsideJSONNames() {
         let s = ToolCallFormat.commandR7B.syntax
         XCTAssertEqual(s.textBeforeArguments(name: "add", index: 3),

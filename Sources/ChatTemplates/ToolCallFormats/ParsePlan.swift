@@ -24,6 +24,14 @@ struct ParsePlan {
         case xmlArguments(XMLArgumentStyle)
         /// Gemma's `{key:value,…}` notation.
         case gemmaArguments
+        /// What follows Llama 3.1's `<|python_tag|>`: a JSON call object (`{…}`), a built-in tool
+        /// call `NAME.call(key="value", …)`, or raw Python code (a call of the `python` tool).
+        /// Replaced by one of the next two steps (or `jsonCalls`) once the output decides.
+        case pythonTag(JSONCallKeys)
+        /// The keyword arguments of `NAME.call(…)`, through the closing parenthesis.
+        case pythonCall
+        /// Raw code, through the end of the output or an end-of-message token.
+        case pythonCode
     }
 
     enum NameStyle {

@@ -66,10 +66,11 @@ extension ToolCallFormat {
                                                                 .xmlArguments(style), lit("</tool_call>")])],
                              reasoning: think)
         case .llama3:
-            let object = calls(arguments: ["parameters", "arguments"])
-            return ParsePlan(triggers: [trigger("{", [object], consumed: false),
-                                        trigger("<|python_tag|>", [object])],
-                             reasoning: [], dropMarkers: ["<|eom_id|>".bytes], requireKnownName: true)
+            let keys = ParsePlan.JSONCallKeys(name: ["name"], arguments: ["parameters", "arguments"], id: [],
+                                              allowWrapper: false)
+            return ParsePlan(triggers: [trigger("{", [.jsonCalls(keys)], consumed: false),
+                                        trigger("<|python_tag|>", [.pythonTag(keys)])],
+                             reasoning: [], dropMarkers: ["<|eom_id|>".bytes, "<|eot_id|>".bytes], requireKnownName: true)
         case .mistral:
             return ParsePlan(triggers: [trigger("[TOOL_CALLS]", [calls(id: ["id"])])], reasoning: [])
         case .mistralArgs:

@@ -21,7 +21,9 @@ extension ToolCallFormat {
         switch self {
         case .hermes, .qwen3Coder, .glm45:
             let encode: (JSONObject) -> String = self == .hermes ? json : { xmlParameters($0) }
-            return (text.isEmpty || calls.isEmpty ? text : text + "\n") + standard(encode).dropFirst(text.count)
+            // Qwen3-Coder and Qwen3.5 leave a blank line between the text and the first call.
+            let gap = self == .qwen3Coder ? "\n\n" : "\n"
+            return (text.isEmpty || calls.isEmpty ? text : text + gap) + standard(encode).dropFirst(text.count)
         case .llama3:
             return (text.isEmpty || calls.isEmpty ? text : text + "\n") + standard(json).dropFirst(text.count)
         case .mistral:

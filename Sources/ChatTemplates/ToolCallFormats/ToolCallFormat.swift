@@ -27,7 +27,9 @@ public enum ToolCallFormat: String, CaseIterable, Sendable {
     case hermes
     /// Qwen3-Coder, Qwen3.5, Nemotron 3, StepFun: `<tool_call>\n<function=NAME>\n<parameter=P>\nV\n</parameter>\n</function>\n</tool_call>`.
     case qwen3Coder
-    /// Llama 3.x: a bare `{"name": …, "parameters": …}` object, optionally after `<|python_tag|>`.
+    /// Llama 3.x: a bare `{"name": …, "parameters": …}` object naming a listed tool, optionally
+    /// after `<|python_tag|>`; after the tag also Llama 3.1's built-in calls
+    /// `brave_search.call(query="…")` and raw code (a call of `python` with `{"code": …}`).
     case llama3
     /// Mistral Nemo: `[TOOL_CALLS][{"name": …, "arguments": …, "id": …}]`.
     case mistral

@@ -15,10 +15,10 @@ import Foundation
 ///   (it was just text that looked like a marker). Once announced, `malformedToolCall` carries
 ///   the raw text and the reason, and parsing resumes in text mode.
 public struct ToolCallStreamParser {
-    private let plan: ParsePlan
-    private let tools: [String: FunctionDefinition]
-    private var buffer: [UInt8] = []
-    private var pos = 0
+    let plan: ParsePlan
+    let tools: [String: FunctionDefinition]
+    var buffer: [UInt8] = []
+    var pos = 0
     private var pendingUTF8: [UInt8] = []
     private var mode: Mode
     /// The call being read while `mode == .call` (kept out of `mode` so it is mutated in place).
@@ -26,8 +26,8 @@ public struct ToolCallStreamParser {
     /// Text-mode markers, flattened once; `startsMarker[b]` says whether byte `b` can begin one.
     private let markers: [(bytes: [UInt8], action: MarkerAction)]
     private let startsMarker: [Bool]
-    private var nextIndex = 0
-    private var sink = EventSink()
+    var nextIndex = 0
+    var sink = EventSink()
 
     private enum Mode {
         case text(trimLeading: Bool)
@@ -36,7 +36,7 @@ public struct ToolCallStreamParser {
         case afterCall(ParsePlan.Layout)
     }
 
-    private struct CallState {
+    struct CallState {
         static let idle = CallState(layout: ParsePlan.Layout(steps: []))
         var layout: ParsePlan.Layout
         var step = 0
@@ -47,6 +47,8 @@ public struct ToolCallStreamParser {
         var started = false
         /// Some call of this section was announced.
         var sectionStarted = false
+        /// A control token announced a call (`<|python_tag|>`): any tool name counts.
+        var tagged = false
         /// Whitespace dropped before the trigger; restored if the call turns out to be text.
         var leadingSpace: [UInt8] = []
         var sub: Sub = .none
@@ -59,17 +61,18 @@ public struct ToolCallStreamParser {
         }
     }
 
-    private enum Sub {
+    enum Sub {
         case none
         case json(JSONStreamScanner)
         case calls(CallsState)
         case xml(XMLState)
         case gemma(GemmaState)
+        case python(PythonCallState)
 
         var isIdle: Bool { if case .none = self { return true } else { return false } }
     }
 
-    private enum StepResult { case done, needMore, fail(String), toText }
+    enum StepResult { case done, needMore, fail(String), toText }
 
     init(plan: ParsePlan, tools: [FunctionDefinition], startInReasoning: Bool) {
         self.plan = plan
@@ -289,6 +292,9 @@ public struct ToolCallStreamParser {
         case .jsonCalls(let keys): result = readJSONCalls(keys, &c)
         case .xmlArguments(let style): result = readXMLArguments(style, &c)
         case .gemmaArguments: result = readGemmaArguments(&c)
+        case .pythonTag(let keys): result = readPythonTag(keys, final: final, &c)
+        case .pythonCall: result = readPythonCall(&c)
+        case .pythonCode: result = readPythonCode(final: final, &c)
         }
         switch result {
         case .needMore:
@@ -362,12 +368,12 @@ public struct ToolCallStreamParser {
         return true
     }
 
-    private mutating func take(_ n: Int, _ c: inout CallState) {
+    mutating func take(_ n: Int, _ c: inout CallState) {
         c.raw += buffer[pos..<(pos + n)]
         pos += n
     }
 
-    private func skipSpace(from start: Int) -> Int {
+    func skipSpace(from start: Int) -> Int {
         var j = start
         while j < buffer.count, isSpace(buffer[j]) { j += 1 }
         return j
@@ -472,7 +478,7 @@ public struct ToolCallStreamParser {
 
     // MARK: - JSON call objects
 
-    private struct CallsState {
+    struct CallsState {
         enum Shape { case undecided, object, single, array, wrapper }
         enum Role { case none, name, id, arguments, argumentsString, other }
         var scanner = JSONStreamScanner()
@@ -490,7 +496,7 @@ public struct ToolCallStreamParser {
         var argumentsBegan = false
     }
 
-    private mutating func readJSONCalls(_ keys: ParsePlan.JSONCallKeys, _ c: inout CallState) -> StepResult {
+    mutating func readJSONCalls(_ keys: ParsePlan.JSONCallKeys, _ c: inout CallState) -> StepResult {
         var s: CallsState
         if case .calls(let existing) = c.takeSub() { s = existing } else { s = CallsState() }
         var items: [JSONStreamScanner.Item] = []
@@ -581,7 +587,7 @@ public struct ToolCallStreamParser {
                     guard let name = (try? JSONParser.parse(s.capture))?.stringValue, !name.isEmpty else {
                         return "the function name is not a string"
                     }
-                    if plan.requireKnownName, tools[name] == nil { return "unknown tool \"\(name)\"" }
+                    if plan.requireKnownName, !c.tagged, tools[name] == nil { return "unknown tool \"\(name)\"" }
                     c.name = name
                     sink.event(.toolCallStarted(index: nextIndex, name: name, id: c.id))
                     c.started = true; c.sectionStarted = true
@@ -620,7 +626,7 @@ public struct ToolCallStreamParser {
 
     // MARK: - XML-style parameters
 
-    private struct XMLState {
+    struct XMLState {
         enum Phase { case between, key, valueOpen, value }
         var phase = Phase.between
         var count = 0
@@ -703,7 +709,7 @@ public struct ToolCallStreamParser {
 
     // MARK: - Gemma arguments
 
-    private struct GemmaState {
+    struct GemmaState {
         enum Phase { case start, keyOrClose, key, quotedKey, colon, value, valueOrClose, string, bare, afterValue }
         var phase = Phase.start
         var stack: [Bool] = []  // true = object
@@ -802,10 +808,10 @@ public struct ToolCallStreamParser {
 
     // MARK: - Matching
 
-    private enum Match { case full, partial, none }
+    enum Match { case full, partial, none }
 
     /// Whether `marker` occurs at `i`; `.partial` when the buffer ends inside a possible match.
-    private func match(_ marker: [UInt8], at i: Int) -> Match {
+    func match(_ marker: [UInt8], at i: Int) -> Match {
         var k = 0
         while k < marker.count {
             if i + k >= buffer.count { return .partial }
@@ -816,7 +822,7 @@ public struct ToolCallStreamParser {
     }
 
     /// The first full occurrence of `marker` at or after `start`, or a partial one at the end.
-    private func find(_ marker: [UInt8], from start: Int) -> (index: Int, full: Bool)? {
+    func find(_ marker: [UInt8], from start: Int) -> (index: Int, full: Bool)? {
         guard let first = marker.first else { return (start, true) }
         var i = start
         while i < buffer.count {

@@ -5,7 +5,9 @@
 /// `textBeforeArguments(name:index:) + ARGUMENTS + textAfterArguments()`, where ARGUMENTS is one
 /// value of the tool's parameter schema in `argumentsEncoding`. In `auto` tool-choice mode the
 /// decoder runs free until the output matches one of `triggers` (whose text is the start of
-/// `sectionPrefix + callPrefix`); from there it is constrained.
+/// `sectionPrefix + textBeforeArguments`, or of the generic format's fenced / `tool_calls`
+/// forms; ToolCallFormatSyntaxTests lists the few alternative spellings that are not); from
+/// there it is constrained.
 public struct ToolCallSyntax: Sendable, Equatable {
     /// Where the function name is written.
     public enum NamePlacement: Sendable, Equatable {
@@ -114,7 +116,9 @@ extension ToolCallFormat {
                         encoding: .xmlParameters(keyOpen: "<parameter=", keyClose: ">\n", valueOpen: "",
                                                  valueClose: "\n</parameter>\n", end: "</function>"))
         case .llama3:
-            return make(triggers: ["{\"name\"", "<|python_tag|>"], separator: "\n",
+            // Not `<|python_tag|>`: what follows it (built-in `NAME.call(…)`, raw code) is no JSON
+            // call, so a grammar could not take it; a `{"name"` after the tag still triggers.
+            return make(triggers: ["{\"name\""], separator: "\n",
                         name: .insideJSON(nameKey: "name", argumentsKey: "parameters", idKey: nil),
                         reasoning: nil, parallel: false)
         case .mistral:
