@@ -65,7 +65,9 @@ public final class GrammarLogitsProcessor: LogitsProcessor, @unchecked Sendable 
         guard let matcher else { return }
         let start = DispatchTime.now().uptimeNanoseconds
         matcher.fillMask(&mask)
-        let allowed = Self.apply(mask, to: logits)
+        let allowed = mask.words.withUnsafeBufferPointer {
+            LogitsMasking.keepOnly($0, vocabularySize: mask.count, in: logits)
+        }
         if allowed == 0 {
             // Cannot happen for a satisfiable grammar; never leave the sampler with nothing.
             for token in grammar.vocabulary.endOfGenerationIDs where token < logits.count { logits[token] = 0 }
@@ -102,30 +104,5 @@ public final class GrammarLogitsProcessor: LogitsProcessor, @unchecked Sendable 
             }
         }
         return best
-    }
-
-    /// Sets every token outside `mask` to -infinity; returns how many stay allowed.
-    static func apply(_ mask: Grammar.TokenMask, to logits: UnsafeMutableBufferPointer<Float>) -> Int {
-        let n = min(mask.count, logits.count)
-        var allowed = 0
-        mask.words.withUnsafeBufferPointer { words in
-            for w in 0..<words.count {
-                let base = w << 6
-                if base >= n { break }
-                let word = words[w]
-                allowed += word.nonzeroBitCount
-                if word == ~0 { continue }
-                let end = min(base + 64, n)
-                var forbidden = ~word
-                while forbidden != 0 {
-                    let token = base + forbidden.trailingZeroBitCount
-                    if token >= end { break }
-                    logits[token] = -.infinity
-                    forbidden &= forbidden - 1
-                }
-            }
-        }
-        for token in n..<logits.count { logits[token] = -.infinity }
-        return allowed
     }
 }

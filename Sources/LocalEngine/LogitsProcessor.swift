@@ -38,26 +38,40 @@ public struct TokenMask: Sendable, Equatable {
         }
     }
 
-    /// Sets every forbidden token's logit to -infinity; skips whole 64-token words at a time.
+    /// Sets every forbidden token's logit to -infinity.
     public func apply(to logits: UnsafeMutableBufferPointer<Float>) {
+        words.withUnsafeBufferPointer { _ = LogitsMasking.keepOnly($0, vocabularySize: vocabularySize, in: logits) }
+    }
+}
+
+/// Applying an allowed-token bitset (bit t of word t/64 set = token t allowed) to logits; shared
+/// by `TokenMask` and the grammar processor, whose masks use the same layout.
+enum LogitsMasking {
+    /// Sets the logit of every token outside the bitset (and beyond `vocabularySize`) to
+    /// -infinity, skipping whole 64-token words that are all allowed. Returns how many tokens
+    /// stay allowed.
+    @discardableResult
+    static func keepOnly(_ words: UnsafeBufferPointer<UInt64>, vocabularySize: Int,
+                         in logits: UnsafeMutableBufferPointer<Float>) -> Int {
         let n = min(vocabularySize, logits.count)
-        words.withUnsafeBufferPointer { words in
-            for w in 0..<words.count {
-                let word = words[w]
-                if word == ~0 { continue }
-                let base = w << 6
-                let end = min(base + 64, n)
-                if base >= end { break }
-                var forbidden = ~word
-                while forbidden != 0 {
-                    let bit = forbidden.trailingZeroBitCount
-                    let token = base + bit
-                    if token >= end { break }
-                    logits[token] = -.infinity
-                    forbidden &= forbidden - 1
-                }
+        var allowed = 0
+        for w in 0..<words.count {
+            let base = w << 6
+            if base >= n { break }
+            let end = min(base + 64, n)
+            let word = end - base == 64 ? words[w] : words[w] & ((UInt64(1) << UInt64(end - base)) - 1)
+            allowed += word.nonzeroBitCount
+            if word == ~0 { continue }
+            var forbidden = ~word
+            while forbidden != 0 {
+                let token = base + forbidden.trailingZeroBitCount
+                if token >= end { break }
+                logits[token] = -.infinity
+                forbidden &= forbidden - 1
             }
         }
+        for token in n..<logits.count { logits[token] = -.infinity }
+        return allowed
     }
 }
 

@@ -126,7 +126,8 @@ struct BenchCommand: AsyncParsableCommand {
     }
 }
 
-private func median(_ values: [Double]) -> Double {
+/// The median of `values` (mean of the middle two for an even count).
+func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
     let mid = sorted.count / 2
     return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2

@@ -95,12 +95,19 @@ struct AssistantAnswer {
     /// valid under that tool's schema, and `finish_reason: tool_calls`.
     func checkCalls(tools: [[String: Any]], file: StaticString = #filePath, line: UInt = #line) throws {
         var ids = Set<String>()
-        for call in toolCalls {
+        for (n, call) in toolCalls.enumerated() {
+            // The token limit may cut the last call short; `length` says so, and that is all
+            // a client may rely on (a streamed half call cannot be taken back).
+            if finishReason == "length", n == toolCalls.count - 1,
+               (try? JSONValue(parsing: call.arguments))?.objectValue == nil { continue }
             XCTAssertTrue(call.id.hasPrefix("call_"), call.id, file: file, line: line)
             XCTAssertTrue(ids.insert(call.id).inserted, "duplicate id \(call.id)", file: file, line: line)
             let tool = try XCTUnwrap(tools.first { ($0["function"] as? [String: Any])?["name"] as? String == call.name },
                                      "call of unlisted function \(call.name)", file: file, line: line)
-            let arguments = try JSONValue(parsing: call.arguments)
+            guard let arguments = try? JSONValue(parsing: call.arguments) else {
+                XCTFail("\(call.name) arguments do not parse (finish \(finishReason ?? "nil")): \(call.arguments)", file: file, line: line)
+                continue
+            }
             XCTAssertNotNil(arguments.objectValue, "arguments are not an object: \(call.arguments)", file: file, line: line)
             if let parameters = (tool["function"] as? [String: Any])?["parameters"] {
                 let schema = try JSONSchema(json: try JSONValue(parsing: String(decoding: try JSONSerialization.data(withJSONObject: parameters), as: UTF8.self)))

@@ -8,8 +8,18 @@ extension ToolCallFormat {
     ///     keep string parameters verbatim.
     ///   - startInReasoning: the prompt already opened a reasoning block (it ends with `<think>`;
     ///     see `promptOpensReasoning(_:)`), so output starts inside reasoning.
-    public func makeParser(tools: [FunctionDefinition] = [], startInReasoning: Bool = false) -> ToolCallStreamParser {
-        ToolCallStreamParser(plan: parsePlan, tools: tools, startInReasoning: startInReasoning)
+    ///   - acceptingBareJSON: also read a bare or fenced JSON call object (the generic format)
+    ///     when it names one of `tools`: small models often answer that way even when their
+    ///     template taught them another format.
+    public func makeParser(tools: [FunctionDefinition] = [], startInReasoning: Bool = false,
+                           acceptingBareJSON: Bool = false) -> ToolCallStreamParser {
+        var plan = parsePlan
+        if acceptingBareJSON && self != .generic {
+            let known = Set(plan.triggers.map(\.text))
+            plan.triggers += ToolCallFormat.generic.parsePlan.triggers.filter { !known.contains($0.text) }
+            plan.requireKnownName = true
+        }
+        return ToolCallStreamParser(plan: plan, tools: tools, startInReasoning: startInReasoning)
     }
 
     /// Convenience: a parser knowing only the tool names.

@@ -75,6 +75,13 @@ public struct LocalChatBackend: ChatBackend {
         }
     }
 
+    /// The engine request `request` becomes: rendered prompt, sampling, and the grammar
+    /// processor when the output is constrained. For benchmarks and tests that drive the
+    /// engine directly; `startCompletion` is the way to serve a request.
+    public func generationRequest(for request: ChatCompletionRequest) throws -> GenerationRequest {
+        try prepare(request).0
+    }
+
     /// Maps an API request onto the engine's request (prompt, sampling, output grammar) and the
     /// output parser for its text, rejecting what a text model cannot do.
     func prepare(_ request: ChatCompletionRequest) throws -> (GenerationRequest, ToolCallOutput) {
@@ -118,7 +125,8 @@ public struct LocalChatBackend: ChatBackend {
                 grammar: grammar, activation: output.triggers.map { .afterTrigger($0) } ?? .immediately)
         }
         let parser = plan.mode == .forbidden ? nil
-            : toolCallFormat.makeParser(tools: plan.functions, startInReasoning: toolCallFormat.promptOpensReasoning(prompt))
+            : toolCallFormat.makeParser(tools: plan.functions, startInReasoning: toolCallFormat.promptOpensReasoning(prompt),
+                                        acceptingBareJSON: plan.mode == .optional)
         return (g, ToolCallOutput(parser: parser, functions: plan.functions, logger: logger))
     }
 

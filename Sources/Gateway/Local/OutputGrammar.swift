@@ -33,10 +33,17 @@ struct OutputGrammar {
         case (nil, let answer?):
             return OutputGrammar(spec: answer, triggers: nil, cacheKey: key)
         case (let calls?, nil):
-            let triggers = plan.mode == .mandatory ? nil : format.syntax.triggers
-            // A model told it must call may still open with a newline; let it.
-            let spec: GrammarSpec = plan.mode == .mandatory ? .sequence([whitespace, calls]) : calls
-            return OutputGrammar(spec: spec, triggers: triggers, cacheKey: key)
+            if plan.mode == .mandatory {
+                // A model told it must call may still open with a newline; let it.
+                return OutputGrammar(spec: .sequence([whitespace, calls]), triggers: nil, cacheKey: key)
+            }
+            if format == .generic {
+                return OutputGrammar(spec: calls, triggers: format.syntax.triggers, cacheKey: key)
+            }
+            // Left to itself, a small model may write a bare or fenced JSON call instead of its
+            // template's format; that starts a (constrained) call too.
+            return OutputGrammar(spec: .choice([calls, genericSection(plan: plan)]),
+                                 triggers: format.syntax.triggers + ToolCallFormat.generic.syntax.triggers, cacheKey: key)
         case (let calls?, let answer?):
             // Structured answer or calls: both constrained from the first token.
             let spec: GrammarSpec = plan.mode == .mandatory ? .sequence([whitespace, calls]) : .choice([calls, answer])

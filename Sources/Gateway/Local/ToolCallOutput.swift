@@ -14,6 +14,7 @@ struct ToolCallOutput {
     private var arguments: [Int: String] = [:]
     private var finishedCalls = 0
     private var callNames: [Int: String] = [:]
+    private let declared: Set<String>
     private let schemas: [String: JSONSchema]
     private let logger: Logger
 
@@ -25,6 +26,7 @@ struct ToolCallOutput {
             if let p = f.parameters, let s = try? JSONSchema(json: p) { schemas[f.name] = s }
         }
         self.schemas = schemas
+        self.declared = Set(functions.map(\.name))
         self.logger = logger
     }
 
@@ -55,6 +57,11 @@ struct ToolCallOutput {
         switch event {
         case .text(let t): return t.isEmpty ? [] : [.textDelta(t)]
         case .reasoning(let r): return r.isEmpty ? [] : [.reasoningDelta(r)]
+        case .toolCallStarted(_, let name, _) where !declared.contains(name):
+            // A format may name a built-in the request never offered (Llama's `python` after
+            // `<|python_tag|>`); the client could not run it, so it is not passed on.
+            logger.warning("model called an undeclared function; dropped", metadata: ["function": "\(name)"])
+            return []
         case .toolCallStarted(let index, let name, _):
             // Ids are ours even where the format writes one: the model's may repeat across turns.
             let call = (index: started.count, id: Self.newCallID())
@@ -67,6 +74,7 @@ struct ToolCallOutput {
             arguments[index, default: ""] += fragment
             return [.toolCallArgumentsDelta(index: call.index, fragment: fragment)]
         case .toolCallFinished(let index):
+            guard started[index] != nil else { return [] }
             finishedCalls += 1
             checkArguments(index)
             return []
