@@ -35,9 +35,8 @@ public final class GrammarLogitsProcessor: LogitsProcessor, @unchecked Sendable 
     private let longestTrigger: Int
     /// The most recent output bytes while free, kept for finding a trigger split across tokens.
     private var recentOutput: [UInt8] = []
-    /// Nanoseconds spent computing and applying masks, and how many masks were computed.
-    public private(set) var maskNanoseconds: UInt64 = 0
-    public private(set) var maskCount = 0
+    /// Nanoseconds spent computing and applying each mask, in order (for benchmarks and logs).
+    public private(set) var maskNanoseconds: [UInt64] = []
     /// Set when a trigger appeared but what followed it in the same token broke the grammar;
     /// generation then stays free (the output parser decides what the text is).
     public private(set) var triggerRejected = false
@@ -72,8 +71,7 @@ public final class GrammarLogitsProcessor: LogitsProcessor, @unchecked Sendable 
             // Cannot happen for a satisfiable grammar; never leave the sampler with nothing.
             for token in grammar.vocabulary.endOfGenerationIDs where token < logits.count { logits[token] = 0 }
         }
-        maskNanoseconds += DispatchTime.now().uptimeNanoseconds - start
-        maskCount += 1
+        maskNanoseconds.append(DispatchTime.now().uptimeNanoseconds - start)
     }
 
     public func didAccept(_ token: Int32) {

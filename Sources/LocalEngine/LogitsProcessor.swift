@@ -54,15 +54,36 @@ enum LogitsMasking {
     static func keepOnly(_ words: UnsafeBufferPointer<UInt64>, vocabularySize: Int,
                          in logits: UnsafeMutableBufferPointer<Float>) -> Int {
         let n = min(vocabularySize, logits.count)
+        let wordCount = min(words.count, (n + 63) / 64)
+        func word(_ w: Int) -> UInt64 {
+            let valid = n - (w << 6)
+            return valid >= 64 ? words[w] : words[w] & ((UInt64(1) << UInt64(valid)) - 1)
+        }
         var allowed = 0
-        for w in 0..<words.count {
+        for w in 0..<wordCount { allowed += word(w).nonzeroBitCount }
+        if allowed * 4 < n {
+            // Few allowed (the usual case under a grammar): save them, wipe everything with one
+            // fill, put them back; far cheaper than a store per forbidden token.
+            var kept: [(Int, Float)] = []
+            kept.reserveCapacity(allowed)
+            for w in 0..<wordCount {
+                var bits = word(w)
+                while bits != 0 {
+                    let token = (w << 6) + bits.trailingZeroBitCount
+                    kept.append((token, logits[token]))
+                    bits &= bits - 1
+                }
+            }
+            logits.update(repeating: -.infinity)
+            for (token, value) in kept { logits[token] = value }
+            return allowed
+        }
+        for w in 0..<wordCount {
             let base = w << 6
-            if base >= n { break }
+            let bits = word(w)
+            if bits == ~0 { continue }
             let end = min(base + 64, n)
-            let word = end - base == 64 ? words[w] : words[w] & ((UInt64(1) << UInt64(end - base)) - 1)
-            allowed += word.nonzeroBitCount
-            if word == ~0 { continue }
-            var forbidden = ~word
+            var forbidden = ~bits
             while forbidden != 0 {
                 let token = base + forbidden.trailingZeroBitCount
                 if token >= end { break }

@@ -55,7 +55,7 @@ struct ToolBenchCommand: AsyncParsableCommand {
             if repetition > 0 {
                 constrained.append(c)
                 free.append(f)
-                maskMicros.append(Double(processor.maskNanoseconds) / Double(max(processor.maskCount, 1)) / 1000)
+                maskMicros += processor.maskNanoseconds.map { Double($0) / 1000 }
                 counts.append(tokens)
             }
             sample = text
@@ -66,7 +66,10 @@ struct ToolBenchCommand: AsyncParsableCommand {
         print(String(format: "unconstrained generation   %7.1f tokens/s", f))
         print(String(format: "constrained (required)     %7.1f tokens/s  (%d tokens per call)", c, counts.first ?? 0))
         print(String(format: "constrained / unconstrained %6.1f %%", c / f * 100))
-        print(String(format: "mask cost per token: mean %.1f µs (median of runs; includes applying it to the logits)", median(maskMicros)))
+        let sortedMasks = maskMicros.sorted()
+        print(String(format: "mask cost per token (compute + apply to the logits, %d masks): p50 %.1f µs, p99 %.1f µs, mean %.1f µs",
+                     sortedMasks.count, median(sortedMasks), sortedMasks[min(sortedMasks.count - 1, sortedMasks.count * 99 / 100)],
+                     sortedMasks.reduce(0, +) / Double(max(sortedMasks.count, 1))))
         print("per-run tokens/s (unconstrained): " + free.map { String(format: "%.1f", $0) }.joined(separator: " "))
         print("per-run tokens/s (constrained):   " + constrained.map { String(format: "%.1f", $0) }.joined(separator: " "))
     }
