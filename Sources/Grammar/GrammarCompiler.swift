@@ -28,9 +28,12 @@ public indirect enum GrammarSpec: Sendable {
 /// ```
 public struct GrammarCompiler: Sendable {
     public let vocabulary: GrammarVocabulary
+    /// How schemas are turned into grammars (see `GrammarOptions`).
+    public var options: GrammarOptions
 
-    public init(vocabulary: GrammarVocabulary) {
+    public init(vocabulary: GrammarVocabulary, options: GrammarOptions = GrammarOptions()) {
         self.vocabulary = vocabulary
+        self.options = options
     }
 
     /// Compiles a JSON Schema into a grammar for one JSON value.
@@ -41,15 +44,15 @@ public struct GrammarCompiler: Sendable {
     /// Compiles a grammar spec.
     public func compile(_ spec: GrammarSpec) throws -> CompiledGrammar {
         let builder = ProgramBuilder()
-        let root = try GrammarCompiler.build(spec, builder)
+        let root = try GrammarCompiler.build(spec, builder, options)
         let program = try builder.finish(root: root)
         return CompiledGrammar(runtime: GrammarRuntime(program: program, vocab: vocabulary), stateCount: builder.stateCount)
     }
 
-    static func build(_ spec: GrammarSpec, _ b: ProgramBuilder) throws -> Int32 {
+    static func build(_ spec: GrammarSpec, _ b: ProgramBuilder, _ options: GrammarOptions) throws -> Int32 {
         switch spec {
         case .json(let schema):
-            return try SchemaCompiler(builder: b, document: schema).rule(schema)
+            return try SchemaCompiler(builder: b, document: schema, options: options).rule(schema)
         case .literal(let text):
             let (r, start) = try b.newRule()
             b.accept(try b.literal(start, Array(text.utf8)))
@@ -59,7 +62,7 @@ public struct GrammarCompiler: Sendable {
             var cur = start
             for p in parts {
                 let next = try b.newState()
-                b.call(cur, try build(p, b), next)
+                b.call(cur, try build(p, b, options), next)
                 cur = next
             }
             b.accept(cur)
@@ -68,11 +71,11 @@ public struct GrammarCompiler: Sendable {
             let (r, start) = try b.newRule()
             let end = try b.newState()
             b.accept(end)
-            for p in parts { b.call(start, try build(p, b), end) }
+            for p in parts { b.call(start, try build(p, b, options), end) }
             return r
         case .repeated(let part, let minCount, let maxCount, let separator):
             if let maxCount, maxCount < minCount { throw GrammarError.unsatisfiable("repeat max < min") }
-            let item = try build(part, b)
+            let item = try build(part, b, options)
             let (r, start) = try b.newRule()
             let cap = maxCount ?? max(minCount, 1)
             if cap > 5_000 { throw GrammarError.tooLarge("repetition bound \(cap)") }

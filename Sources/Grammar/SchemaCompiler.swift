@@ -19,14 +19,16 @@ import ChatAPI
 final class SchemaCompiler {
     let b: ProgramBuilder
     let document: JSONValue
+    let options: GrammarOptions
     private var memo: [String: Int32] = [:]
     private var refRules: [String: Int32] = [:]
     private var anyValue: Int32?
     private var depth = 0
 
-    init(builder: ProgramBuilder, document: JSONValue) {
+    init(builder: ProgramBuilder, document: JSONValue, options: GrammarOptions = GrammarOptions()) {
         self.b = builder
         self.document = document
+        self.options = options
     }
 
     static let annotationKeys: Set<String> = [
@@ -37,7 +39,6 @@ final class SchemaCompiler {
     ]
 
     static let rejected: [String: String] = [
-        "not": "negation cannot be enforced while generating",
         "if": "conditional schemas are not supported",
         "contains": "array contains constraints are not supported",
         "minContains": "array contains constraints are not supported",
@@ -223,6 +224,17 @@ final class SchemaCompiler {
             case "maximum", "maxLength", "maxItems", "maxProperties", "exclusiveMaximum":
                 guard let p = xv.doubleValue, let q = yv.doubleValue else { throw GrammarError.unsupportedKeyword(k, detail: "allOf with non-numeric \(k)") }
                 out[k] = p <= q ? xv : yv
+            case "not":
+                // not A ∧ not B = not (A ∨ B)
+                out[k] = .object(["anyOf": .array([xv, yv])])
+            case "$notPatterns", "$patterns", "$notNames":
+                out[k] = .array((xv.arrayValue ?? []) + (yv.arrayValue ?? []))
+            case "patternProperties":
+                guard case .object(var xp) = xv, case .object(let yp) = yv else { throw GrammarError.invalidSchema("patternProperties must be an object") }
+                for (pk, pv) in yp {
+                    if let existing = xp[pk] { xp[pk] = .object(["allOf": .array([existing, pv])]) } else { xp[pk] = pv }
+                }
+                out[k] = .object(xp)
             case "pattern":
                 var extra = out["$patterns"]?.arrayValue ?? []
                 extra.append(yv)
@@ -279,10 +291,11 @@ final class SchemaCompiler {
 
     private static let objectKeys = ["properties", "required", "additionalProperties", "minProperties", "maxProperties", "propertyNames", "patternProperties"]
     private static let arrayKeys = ["items", "prefixItems", "minItems", "maxItems", "additionalItems", "uniqueItems"]
-    private static let stringKeys = ["minLength", "maxLength", "pattern", "$patterns"]
+    private static let stringKeys = ["minLength", "maxLength", "pattern", "$patterns", "$notPatterns"]
     private static let numberKeys = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"]
 
     private func compileBase(_ o: JSONObject) throws -> Int32 {
+        if o["not"] != nil { return try rule(try eliminateNot(o)) }
         for (k, why) in SchemaCompiler.rejected where o[k] != nil {
             throw GrammarError.unsupportedKeyword(k, detail: why)
         }
@@ -365,7 +378,10 @@ final class SchemaCompiler {
         let minL = try intKeyword(o, "minLength") ?? 0
         let maxL = try intKeyword(o, "maxLength")
         if let maxL, maxL < minL { return try b.newRule().rule }
-        guard let dfa = try Terminals.string(patterns: patterns, minLength: minL, maxLength: maxL) else {
+        let excluded = (o["$notPatterns"]?.arrayValue ?? []).compactMap { $0.stringValue }
+        let excludedNames = (o["$notNames"]?.arrayValue ?? []).compactMap { $0.stringValue }
+        guard let dfa = try Terminals.string(patterns: patterns, minLength: minL, maxLength: maxL,
+                                             excludingPatterns: excluded, excludingNames: excludedNames) else {
             return try b.newRule().rule
         }
         return b.terminalRule(dfa)
@@ -514,8 +530,10 @@ final class SchemaCompiler {
     // MARK: objects
 
     private func objectFragment(_ o: JSONObject, _ start: Int32, _ end: Int32) throws {
-        if case .object(let pp)? = o["patternProperties"], !pp.isEmpty {
-            throw GrammarError.unsupportedKeyword("patternProperties", detail: "pattern-keyed properties are not supported")
+        var patternProps: [(String, JSONValue)] = []
+        if let pp = o["patternProperties"] {
+            guard case .object(let ppo) = pp else { throw GrammarError.invalidSchema("patternProperties must be an object") }
+            patternProps = ppo.map { ($0.key, $0.value) }
         }
         var props: [(String, JSONValue)] = []
         if let p = o["properties"] {
@@ -525,12 +543,21 @@ final class SchemaCompiler {
         let required = Set((o["required"]?.arrayValue ?? []).compactMap { $0.stringValue })
         let addl = o["additionalProperties"]
         for r in (o["required"]?.arrayValue ?? []).compactMap({ $0.stringValue }) where !props.contains(where: { $0.0 == r }) {
-            props.append((r, addl ?? .bool(true)))
+            // A required name that is not declared gets its schema from the patterns it
+            // matches, else from additionalProperties.
+            let matching = try patternProps.filter { try Terminals.matches(r, pattern: $0.0) }.map { $0.1 }
+            props.append((r, matching.isEmpty ? (addl ?? .bool(true)) : .object(["allOf": .array(matching)])))
         }
-        if let pn = o["propertyNames"], !props.isEmpty {
-            // Declared names must themselves satisfy propertyNames; check the simple forms.
+        // Declared names that match a pattern must satisfy that pattern's schema too.
+        if !patternProps.isEmpty {
+            for k in props.indices {
+                let matching = try patternProps.filter { try Terminals.matches(props[k].0, pattern: $0.0) }.map { $0.1 }
+                if !matching.isEmpty { props[k].1 = .object(["allOf": .array([props[k].1] + matching)]) }
+            }
+        }
+        if let pn = o["propertyNames"], !props.isEmpty || !patternProps.isEmpty {
             _ = pn
-            throw GrammarError.unsupportedKeyword("propertyNames", detail: "only supported on objects without properties")
+            throw GrammarError.unsupportedKeyword("propertyNames", detail: "only supported on objects without properties or patternProperties")
         }
         let minP = try intKeyword(o, "minProperties") ?? 0
         let maxP = try intKeyword(o, "maxProperties")
@@ -540,7 +567,7 @@ final class SchemaCompiler {
 
         let addlForbidden: Bool
         if case .bool(false)? = addl { addlForbidden = true } else { addlForbidden = false }
-        if props.isEmpty && !addlForbidden {
+        if props.isEmpty && patternProps.isEmpty && !addlForbidden {
             // Free-form map.
             var keySchema: JSONValue = ["type": "string"]
             if let pn = o["propertyNames"] { keySchema = .object(try merge(pn, ["type": "string"])) }
@@ -563,34 +590,60 @@ final class SchemaCompiler {
             }
             return
         }
+        // Undeclared keys, emitted after the declared properties: one (key automaton, value
+        // rule) per pattern, keys matching several patterns excluded (they would need the
+        // conjunction of the schemas), then "additional" keys matching no pattern.
+        let declaredNames = props.map { $0.0 }
+        var extras: [(key: Int32, value: Int32)] = []
+        let patterns = patternProps.map { $0.0 }
+        for (k, (pattern, schema)) in patternProps.enumerated() {
+            let others = patterns.enumerated().filter { $0.offset != k }.map { $0.element }
+            guard let dfa = try Terminals.string(patterns: [pattern], minLength: 0, maxLength: nil,
+                                                 excludingPatterns: others, excludingNames: declaredNames) else { continue }
+            extras.append((b.terminalRule(dfa), try rule(schema)))
+        }
+        let additionalAllowed: Bool
+        switch options.additionalProperties {
+        case .asSchema: additionalAllowed = !addlForbidden
+        case .declaredOnly: additionalAllowed = false
+        }
+        if additionalAllowed, let dfa = try Terminals.string(patterns: [], minLength: 0, maxLength: nil,
+                                                             excludingPatterns: patterns, excludingNames: declaredNames) {
+            extras.append((b.terminalRule(dfa), try rule(addl ?? .bool(true))))
+        }
+
         let n = props.count
         let track = minP > 0 || maxP != nil
-        var stateOf: [Int: Int32] = [:]  // i * (n + 2) + c
+        // Counts above this are all alike (only reachable with unbounded extras).
+        let countCap = maxP ?? max(minP, n + 1)
+        if countCap > 5_000 { throw GrammarError.tooLarge("object bounds need \(countCap) counter states") }
+        var stateOf: [Int: Int32] = [:]  // i * (countCap + 2) + c
         var pending: [(Int, Int)] = []
         func state(_ i: Int, _ c: Int) throws -> Int32 {
-            let k = i * (n + 2) + c
+            let k = i * (countCap + 2) + c
             if let s = stateOf[k] { return s }
             let s = (i == 0 && c == 0) ? open : try b.newState()
             stateOf[k] = s
             pending.append((i, c))
             return s
         }
+        func nextCount(_ c: Int) -> Int { track ? min(c + 1, countCap) : 1 }
         let valueRules = try props.map { try rule($0.1) }
         _ = try state(0, 0)
         while let (i, c) = pending.popLast() {
-            let s = stateOf[i * (n + 2) + c]!
+            let s = stateOf[i * (countCap + 2) + c]!
+            let canAdd = maxP == nil || c < maxP!
             var allOptional = true
             var entries: [[UInt8]] = []
             var targets: [(Int32, Int32)] = []  // (value rule, return state)
             var j = i
             while j < n {
-                let canAdd = maxP == nil || c < maxP!
                 if canAdd {
                     var key: [UInt8] = c > 0 ? [UInt8(ascii: ",")] : []
                     key += Array(JSONValue.quoted(props[j].0).utf8)
                     key.append(UInt8(ascii: ":"))
                     entries.append(key)
-                    targets.append((valueRules[j], try state(j + 1, track ? c + 1 : 1)))
+                    targets.append((valueRules[j], try state(j + 1, nextCount(c))))
                 }
                 if required.contains(props[j].0) { allOptional = false; break }
                 j += 1
@@ -598,6 +651,15 @@ final class SchemaCompiler {
             if allOptional && c >= minP { b.bytes(s, close, close, end) }
             let ends = try b.literalTrie(s, entries)
             for (e, t) in zip(ends, targets) { b.call(e, t.0, t.1) }
+            if allOptional && canAdd && !extras.isEmpty {
+                let from = c > 0 ? try b.literal(s, [UInt8(ascii: ",")]) : s
+                let target = try state(n, nextCount(c))
+                for x in extras {
+                    let afterKey = try b.newState()
+                    b.call(from, x.key, afterKey)
+                    b.call(try b.literal(afterKey, [UInt8(ascii: ":")]), x.value, target)
+                }
+            }
         }
     }
 
