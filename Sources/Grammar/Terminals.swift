@@ -194,6 +194,26 @@ enum Terminals {
         return try! ByteDFA.determinize(nfa, start: start, key: "char")!
     }()
 
+    /// The rest of a JSON string after its opening quote and at least one character: any
+    /// characters, then the closing quote. Shared by every "any key except these names" rule, so
+    /// its token walks are cached once per vocabulary.
+    static let stringRest: ByteDFA = {
+        var nfa = ByteNFA()
+        let start = nfa.addState()
+        let done = nfa.addState()
+        nfa.accepting[Int(done)] = true
+        for spelling in JSONCharSpelling.spellings(.all) {
+            var cur = start
+            for (i, pos) in spelling.enumerated() {
+                let nxt = i == spelling.count - 1 ? start : nfa.addState()
+                for (lo, hi) in pos { nfa.edge(cur, lo, hi, nxt) }
+                cur = nxt
+            }
+        }
+        nfa.byte(start, 0x22, done)
+        return try! ByteDFA.determinize(nfa, start: start, key: "string-rest")!
+    }()
+
     /// Strings with only length bounds, built directly as (count × character-state) without
     /// subset construction.
     private static func lengthOnlyString(minLength: Int, maxLength: Int?, key: String) throws -> ByteDFA? {
