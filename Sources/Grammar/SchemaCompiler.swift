@@ -673,8 +673,8 @@ final class SchemaCompiler {
     /// spellings whose every character boundary may branch off (a different raw character) into
     /// the shared `Terminals.stringRest` automaton. No per-schema DFA is built, so compiles and
     /// first masks stay cheap. Narrowing, never widening: at a trie node the key may not branch
-    /// off with an escape (`\`, which could spell a name) nor in the middle of a character or
-    /// escape; such keys are refused.
+    /// off with a `\uXXXX` escape (which could spell a name's character) nor in the middle of a
+    /// character or escape; such keys are refused.
     func keyRule(excluding names: [String]) throws -> Int32 {
         let cacheKey = "keys|" + names.joined(separator: "\u{0}")
         if let r = memo[cacheKey] { return r }
@@ -718,6 +718,16 @@ final class SchemaCompiler {
             }
             cur.isName = true
         }
+        // Branching with a short escape (\" \\ \/ \b \f \n \r \t) where no name continues
+        // with a backslash: the decoded character then differs from every name's next one
+        // (names are spelled canonically, so their quote, backslash and controls are escapes).
+        func escapeBranch(slash: Bool) throws -> Int32 {
+            let e = try b.newState()
+            for c in Array(#""\bfnrt"#.utf8) + (slash ? [UInt8(ascii: "/")] : []) { b.bytes(e, c, c, tail) }
+            return e
+        }
+        let escapeWithSlash = try escapeBranch(slash: true)
+        let escapeNoSlash = try escapeBranch(slash: false)
         let open = try b.literal(start, [0x22])
         var stack: [(Node, Int32)] = [(root, open)]
         while let (node, s) = stack.popLast() {
@@ -728,6 +738,9 @@ final class SchemaCompiler {
                 stack.append((child, t))
             }
             guard node.boundary else { continue }
+            if node.children[0x5C] == nil {
+                b.bytes(s, 0x5C, 0x5C, node.children[0x2F] == nil ? escapeWithSlash : escapeNoSlash)
+            }
             for (lo, hi, to) in leads {
                 // Allowed branching bytes: the lead range minus children, quote and backslash.
                 var x = Int(lo)

@@ -101,3 +101,18 @@ final class ObjectKeywordTests: XCTestCase {
         XCTAssertFalse(run(v, #"{"k":"bad"}"#))
     }
 }
+
+/// False rejects found on MaskBench (Github_easy o57232, o64858): undeclared keys that branch off
+/// a declared name's prefix with an escape.
+final class AdditionalKeyEscapeTests: XCTestCase {
+    func testUndeclaredKeysWithEscapes() throws {
+        let s = schema(#"{"type":"object","properties":{"field":{},"error":{}}}"#)
+        let g = try GrammarCompiler(vocabulary: SyntheticVocab.shared, options: GrammarOptions(additionalProperties: .asSchema)).compile(schema: s)
+        XCTAssertTrue(run(g, #"{"field\": ":1}"#))
+        XCTAssertTrue(run(g, #"{"error":null,"error\"x":2}"#))
+        XCTAssertTrue(run(g, #"{"\n":1}"#))
+        XCTAssertTrue(run(g, #"{"fiel":1,"fields":2}"#))
+        // The declared names themselves cannot come back as additional keys.
+        XCTAssertFalse(run(g, #"{"field":1,"field":2}"#))
+    }
+}
