@@ -4,17 +4,19 @@ import ChatAPI
 ///
 /// Generation policy (it only ever narrows the set of valid values, never widens it):
 /// - output is compact JSON; object properties appear in schema order;
-/// - an object with `properties` never gets properties beyond them (and required names), whatever
-///   `additionalProperties` says; an object without `properties` takes any keys (or
-///   `propertyNames`-conforming keys) with values per `additionalProperties`;
+/// - with `GrammarOptions.additionalProperties == .declaredOnly` (the default) an object with
+///   `properties` never gets properties beyond them (plus `required` names and
+///   `patternProperties` keys), whatever `additionalProperties` says; with `.asSchema` undeclared
+///   keys follow the declared ones, with values per `additionalProperties`. An object without
+///   `properties` takes any keys (or `propertyNames`-conforming keys) in both modes;
 /// - integers may carry a zero fraction (`2.0`); bounded numbers are written without exponent.
 /// - `oneOf` is compiled as `anyOf` (exclusivity is not enforced);
 /// - `enum`/`const` values are filtered by `type` only.
 /// Formats with a built-in pattern (date, time, date-time, uuid, email, ipv4, hostname, uri,
 /// uri-reference) are
 /// enforced; every other `format` is treated as an annotation, as JSON Schema 2020-12 does.
-/// Keywords that cannot be enforced (`not`, `if`, `contains`, `uniqueItems`, `patternProperties`,
-/// `dependentRequired`, `dependentSchemas`, `unevaluatedItems`, `$dynamicRef`, non-integral
+/// `not` is rewritten for the shapes in `SchemaNegation.swift`. Keywords that cannot be enforced
+/// (other `not`s, `if`, `contains`, `uniqueItems`, `dependentRequired`, `dependentSchemas`, `unevaluatedItems`, `$dynamicRef`, non-integral
 /// number bounds, `multipleOf` other than 1) make compilation fail with an error naming them.
 final class SchemaCompiler {
     let b: ProgramBuilder
