@@ -3,7 +3,12 @@
 // full-vocabulary mask before every token. Reports coverage, correctness and timing.
 //
 //   swift run -c release GrammarBench --maskbench ../shared/data/maskbench --vocab MODEL.gguf \
-//       [--splits A,B] [--json OUT] [--limit N]
+//       [--splits A,B] [--json OUT] [--limit N] [--declared-only] [--verbose]
+//
+// By default schemas compile with `additionalProperties: .asSchema` (faithful to JSON Schema), so
+// a valid instance the matcher refuses is a real false reject. `--declared-only` uses the
+// generation policy instead and counts valid instances with undeclared properties separately
+// as policy rejects.
 import ChatAPI
 import Foundation
 import GGUF
@@ -16,6 +21,7 @@ struct Options {
     var json: String? = nil
     var limit: Int? = nil
     var verbose = false
+    var declaredOnly = false
 }
 
 var opts = Options()
@@ -29,6 +35,7 @@ while !args.isEmpty {
     case "--json": opts.json = args.removeFirst()
     case "--limit": opts.limit = Int(args.removeFirst())
     case "--verbose": opts.verbose = true
+    case "--declared-only": opts.declaredOnly = true
     default:
         FileHandle.standardError.write("unknown argument \(a)\n".data(using: .utf8)!)
         exit(2)
@@ -97,7 +104,9 @@ let gguf = try GGUFFile(path: opts.vocab)
 let tokenizer = try TokenizerVocabulary(gguf: gguf)
 let vocab = GrammarVocabulary(tokenizer)
 print("vocabulary: \(opts.vocab) (\(vocab.count) tokens, loaded in \(Double(now() - t0) / 1e6) ms)")
-let compiler = GrammarCompiler(vocabulary: vocab)
+let compiler = GrammarCompiler(
+    vocabulary: vocab, options: GrammarOptions(additionalProperties: opts.declaredOnly ? .declaredOnly : .asSchema))
+print("additionalProperties policy: \(opts.declaredOnly ? "declaredOnly (generation)" : "asSchema (faithful)")")
 
 let files = try FileManager.default.contentsOfDirectory(atPath: opts.maskbench).filter { $0.hasSuffix(".jsonl.gz") }.sorted()
 var perSplit: [(String, Stats)] = []
@@ -160,7 +169,7 @@ for file in files {
                 st.maskNs.append(now() - m0)
                 ok = mask.contains(eog) && m.isComplete
             }
-            if valid && !ok && undeclared {
+            if valid && !ok && undeclared && opts.declaredOnly {
                 st.policyRejects += 1
             } else if valid && !ok {
                 st.falseRejects += 1
@@ -191,6 +200,7 @@ if let path = opts.json {
     out["vocab"] = opts.vocab
     out["vocab_size"] = vocab.count
     out["compile_error_kinds"] = total.errorKinds
+    out["additional_properties_policy"] = opts.declaredOnly ? "declaredOnly" : "asSchema"
     let data = try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys])
     try data.write(to: URL(fileURLWithPath: path))
 }

@@ -16,37 +16,6 @@ public indirect enum GrammarSpec: Sendable {
     case repeated(GrammarSpec, min: Int, max: Int?, separator: String = "")
 }
 
-/// Choices the JSON Schema leaves open, which matter for generation but not for validity.
-///
-/// A model that starts a long digit run (`11.0000…`, `1111…`) may repeat digits until the token
-/// limit, so generation bounds the spelling of numbers whose schema does not bound them.
-public struct GrammarOptions: Sendable, Equatable {
-    /// Allow `2.0`, `2.00`, … for `integer`.
-    public var integersMayHaveZeroFraction = true
-    /// At most this many digits before the decimal point where the schema sets no bound
-    /// (nil: unbounded). Schema bounds (`minimum`/`maximum`) always apply as written.
-    public var maxIntegerDigits: Int? = nil
-    /// At most this many fraction digits (nil: unbounded).
-    public var maxFractionDigits: Int? = nil
-    /// At most this many exponent digits (nil: unbounded).
-    public var maxExponentDigits: Int? = nil
-
-    public init() {}
-
-    /// What the server generates with: integers without fraction, at most 16 integer digits
-    /// (beyond that JSON parsers lose precision anyway), 15 fraction and 3 exponent digits.
-    public static let generation: GrammarOptions = {
-        var o = GrammarOptions()
-        o.integersMayHaveZeroFraction = false
-        o.maxIntegerDigits = 16
-        o.maxFractionDigits = 15
-        o.maxExponentDigits = 3
-        return o
-    }()
-    /// Every spelling JSON allows (benchmarks and tests that replay existing documents).
-    public static let faithful = GrammarOptions()
-}
-
 /// Compiles schemas and grammar specs against one vocabulary.
 ///
 /// ```swift
@@ -59,9 +28,10 @@ public struct GrammarOptions: Sendable, Equatable {
 /// ```
 public struct GrammarCompiler: Sendable {
     public let vocabulary: GrammarVocabulary
-    public let options: GrammarOptions
+    /// How schemas are turned into grammars (see `GrammarOptions`).
+    public var options: GrammarOptions
 
-    public init(vocabulary: GrammarVocabulary, options: GrammarOptions = .faithful) {
+    public init(vocabulary: GrammarVocabulary, options: GrammarOptions = GrammarOptions()) {
         self.vocabulary = vocabulary
         self.options = options
     }
@@ -74,12 +44,12 @@ public struct GrammarCompiler: Sendable {
     /// Compiles a grammar spec.
     public func compile(_ spec: GrammarSpec) throws -> CompiledGrammar {
         let builder = ProgramBuilder()
-        let root = try GrammarCompiler.build(spec, builder, options: options)
+        let root = try GrammarCompiler.build(spec, builder, options)
         let program = try builder.finish(root: root)
         return CompiledGrammar(runtime: GrammarRuntime(program: program, vocab: vocabulary), stateCount: builder.stateCount)
     }
 
-    static func build(_ spec: GrammarSpec, _ b: ProgramBuilder, options: GrammarOptions) throws -> Int32 {
+    static func build(_ spec: GrammarSpec, _ b: ProgramBuilder, _ options: GrammarOptions) throws -> Int32 {
         switch spec {
         case .json(let schema):
             return try SchemaCompiler(builder: b, document: schema, options: options).rule(schema)
@@ -92,7 +62,7 @@ public struct GrammarCompiler: Sendable {
             var cur = start
             for p in parts {
                 let next = try b.newState()
-                b.call(cur, try build(p, b, options: options), next)
+                b.call(cur, try build(p, b, options), next)
                 cur = next
             }
             b.accept(cur)
@@ -101,11 +71,11 @@ public struct GrammarCompiler: Sendable {
             let (r, start) = try b.newRule()
             let end = try b.newState()
             b.accept(end)
-            for p in parts { b.call(start, try build(p, b, options: options), end) }
+            for p in parts { b.call(start, try build(p, b, options), end) }
             return r
         case .repeated(let part, let minCount, let maxCount, let separator):
             if let maxCount, maxCount < minCount { throw GrammarError.unsatisfiable("repeat max < min") }
-            let item = try build(part, b, options: options)
+            let item = try build(part, b, options)
             let (r, start) = try b.newRule()
             let cap = maxCount ?? max(minCount, 1)
             if cap > 5_000 { throw GrammarError.tooLarge("repetition bound \(cap)") }

@@ -248,6 +248,12 @@ struct CodePointNFA {
         return try build(anchored.count == 1 ? anchored[0] : .alt(anchored))
     }
 
+    /// An NFA matching exactly one of `names` (whole value, no search).
+    static func forLiterals(_ names: [String]) throws -> CodePointNFA {
+        let branches = names.map { name in RegexNode.concat(name.unicodeScalars.map { .set(.scalar($0.value)) }) }
+        return try build(.alt(branches))
+    }
+
     static func containsAnchor(_ n: RegexNode) throws -> Bool {
         switch n {
         case .start, .end: return true

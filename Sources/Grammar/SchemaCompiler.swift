@@ -4,22 +4,25 @@ import ChatAPI
 ///
 /// Generation policy (it only ever narrows the set of valid values, never widens it):
 /// - output is compact JSON; object properties appear in schema order;
-/// - an object with `properties` never gets properties beyond them (and required names), whatever
-///   `additionalProperties` says; an object without `properties` takes any keys (or
-///   `propertyNames`-conforming keys) with values per `additionalProperties`;
-/// - integers may carry a zero fraction (`2.0`) and fractions any number of digits only under
-///   `GrammarOptions.faithful`; bounded numbers are written without exponent.
+/// - with `GrammarOptions.additionalProperties == .declaredOnly` (the default) an object with
+///   `properties` never gets properties beyond them (plus `required` names and
+///   `patternProperties` keys), whatever `additionalProperties` says; with `.asSchema` undeclared
+///   keys follow the declared ones, with values per `additionalProperties`. An object without
+///   `properties` takes any keys (or `propertyNames`-conforming keys) in both modes;
+/// - integers may carry a zero fraction (`2.0`) and numbers any number of digits unless the
+///   options bound them (`GrammarOptions.generation` does); bounded numbers have no exponent.
 /// - `oneOf` is compiled as `anyOf` (exclusivity is not enforced);
 /// - `enum`/`const` values are filtered by `type` only.
 /// Formats with a built-in pattern (date, time, date-time, uuid, email, ipv4, hostname, uri,
 /// uri-reference) are
 /// enforced; every other `format` is treated as an annotation, as JSON Schema 2020-12 does.
-/// Keywords that cannot be enforced (`not`, `if`, `contains`, `uniqueItems`, `patternProperties`,
-/// `dependentRequired`, `dependentSchemas`, `unevaluatedItems`, `$dynamicRef`, non-integral
+/// `not` is rewritten for the shapes in `SchemaNegation.swift`. Keywords that cannot be enforced
+/// (other `not`s, `if`, `contains`, `uniqueItems`, `dependentRequired`, `dependentSchemas`, `unevaluatedItems`, `$dynamicRef`, non-integral
 /// number bounds, `multipleOf` other than 1) make compilation fail with an error naming them.
 final class SchemaCompiler {
     let b: ProgramBuilder
     let document: JSONValue
+    let options: GrammarOptions
     private var memo: [String: Int32] = [:]
     private var refRules: [String: Int32] = [:]
     private var anyValue: Int32?
@@ -28,9 +31,10 @@ final class SchemaCompiler {
     /// Number spellings allowed beyond the schema (generation keeps them short).
     let numberSpelling: Terminals.NumberSpelling
 
-    init(builder: ProgramBuilder, document: JSONValue, options: GrammarOptions = .faithful) {
+    init(builder: ProgramBuilder, document: JSONValue, options: GrammarOptions = GrammarOptions()) {
         self.b = builder
         self.document = document
+        self.options = options
         self.numberSpelling = Terminals.NumberSpelling(
             integersMayHaveZeroFraction: options.integersMayHaveZeroFraction, maxIntegerDigits: options.maxIntegerDigits,
             maxFractionDigits: options.maxFractionDigits, maxExponentDigits: options.maxExponentDigits)
@@ -44,7 +48,6 @@ final class SchemaCompiler {
     ]
 
     static let rejected: [String: String] = [
-        "not": "negation cannot be enforced while generating",
         "if": "conditional schemas are not supported",
         "contains": "array contains constraints are not supported",
         "minContains": "array contains constraints are not supported",
@@ -230,6 +233,17 @@ final class SchemaCompiler {
             case "maximum", "maxLength", "maxItems", "maxProperties", "exclusiveMaximum":
                 guard let p = xv.doubleValue, let q = yv.doubleValue else { throw GrammarError.unsupportedKeyword(k, detail: "allOf with non-numeric \(k)") }
                 out[k] = p <= q ? xv : yv
+            case "not":
+                // not A ∧ not B = not (A ∨ B)
+                out[k] = .object(["anyOf": .array([xv, yv])])
+            case "$notPatterns", "$patterns", "$notNames":
+                out[k] = .array((xv.arrayValue ?? []) + (yv.arrayValue ?? []))
+            case "patternProperties":
+                guard case .object(var xp) = xv, case .object(let yp) = yv else { throw GrammarError.invalidSchema("patternProperties must be an object") }
+                for (pk, pv) in yp {
+                    if let existing = xp[pk] { xp[pk] = .object(["allOf": .array([existing, pv])]) } else { xp[pk] = pv }
+                }
+                out[k] = .object(xp)
             case "pattern":
                 var extra = out["$patterns"]?.arrayValue ?? []
                 extra.append(yv)
@@ -286,10 +300,11 @@ final class SchemaCompiler {
 
     private static let objectKeys = ["properties", "required", "additionalProperties", "minProperties", "maxProperties", "propertyNames", "patternProperties"]
     private static let arrayKeys = ["items", "prefixItems", "minItems", "maxItems", "additionalItems", "uniqueItems"]
-    private static let stringKeys = ["minLength", "maxLength", "pattern", "$patterns"]
+    private static let stringKeys = ["minLength", "maxLength", "pattern", "$patterns", "$notPatterns"]
     private static let numberKeys = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"]
 
     private func compileBase(_ o: JSONObject) throws -> Int32 {
+        if o["not"] != nil { return try rule(try eliminateNot(o)) }
         for (k, why) in SchemaCompiler.rejected where o[k] != nil {
             throw GrammarError.unsupportedKeyword(k, detail: why)
         }
@@ -372,7 +387,10 @@ final class SchemaCompiler {
         let minL = try intKeyword(o, "minLength") ?? 0
         let maxL = try intKeyword(o, "maxLength")
         if let maxL, maxL < minL { return try b.newRule().rule }
-        guard let dfa = try Terminals.string(patterns: patterns, minLength: minL, maxLength: maxL) else {
+        let excluded = (o["$notPatterns"]?.arrayValue ?? []).compactMap { $0.stringValue }
+        let excludedNames = (o["$notNames"]?.arrayValue ?? []).compactMap { $0.stringValue }
+        guard let dfa = try Terminals.string(patterns: patterns, minLength: minL, maxLength: maxL,
+                                             excludingPatterns: excluded, excludingNames: excludedNames) else {
             return try b.newRule().rule
         }
         return b.terminalRule(dfa)
@@ -521,8 +539,10 @@ final class SchemaCompiler {
     // MARK: objects
 
     private func objectFragment(_ o: JSONObject, _ start: Int32, _ end: Int32) throws {
-        if case .object(let pp)? = o["patternProperties"], !pp.isEmpty {
-            throw GrammarError.unsupportedKeyword("patternProperties", detail: "pattern-keyed properties are not supported")
+        var patternProps: [(String, JSONValue)] = []
+        if let pp = o["patternProperties"] {
+            guard case .object(let ppo) = pp else { throw GrammarError.invalidSchema("patternProperties must be an object") }
+            patternProps = ppo.map { ($0.key, $0.value) }
         }
         var props: [(String, JSONValue)] = []
         if let p = o["properties"] {
@@ -532,12 +552,21 @@ final class SchemaCompiler {
         let required = Set((o["required"]?.arrayValue ?? []).compactMap { $0.stringValue })
         let addl = o["additionalProperties"]
         for r in (o["required"]?.arrayValue ?? []).compactMap({ $0.stringValue }) where !props.contains(where: { $0.0 == r }) {
-            props.append((r, addl ?? .bool(true)))
+            // A required name that is not declared gets its schema from the patterns it
+            // matches, else from additionalProperties.
+            let matching = try patternProps.filter { try Terminals.matches(r, pattern: $0.0) }.map { $0.1 }
+            props.append((r, matching.isEmpty ? (addl ?? .bool(true)) : .object(["allOf": .array(matching)])))
         }
-        if let pn = o["propertyNames"], !props.isEmpty {
-            // Declared names must themselves satisfy propertyNames; check the simple forms.
+        // Declared names that match a pattern must satisfy that pattern's schema too.
+        if !patternProps.isEmpty {
+            for k in props.indices {
+                let matching = try patternProps.filter { try Terminals.matches(props[k].0, pattern: $0.0) }.map { $0.1 }
+                if !matching.isEmpty { props[k].1 = .object(["allOf": .array([props[k].1] + matching)]) }
+            }
+        }
+        if let pn = o["propertyNames"], !props.isEmpty || !patternProps.isEmpty {
             _ = pn
-            throw GrammarError.unsupportedKeyword("propertyNames", detail: "only supported on objects without properties")
+            throw GrammarError.unsupportedKeyword("propertyNames", detail: "only supported on objects without properties or patternProperties")
         }
         let minP = try intKeyword(o, "minProperties") ?? 0
         let maxP = try intKeyword(o, "maxProperties")
@@ -547,7 +576,7 @@ final class SchemaCompiler {
 
         let addlForbidden: Bool
         if case .bool(false)? = addl { addlForbidden = true } else { addlForbidden = false }
-        if props.isEmpty && !addlForbidden {
+        if props.isEmpty && patternProps.isEmpty && !addlForbidden {
             // Free-form map.
             var keySchema: JSONValue = ["type": "string"]
             if let pn = o["propertyNames"] { keySchema = .object(try merge(pn, ["type": "string"])) }
@@ -570,34 +599,64 @@ final class SchemaCompiler {
             }
             return
         }
+        // Undeclared keys, emitted after the declared properties: one (key automaton, value
+        // rule) per pattern, keys matching several patterns excluded (they would need the
+        // conjunction of the schemas), then "additional" keys matching no pattern.
+        let declaredNames = props.map { $0.0 }
+        var extras: [(key: Int32, value: Int32)] = []
+        let patterns = patternProps.map { $0.0 }
+        for (k, (pattern, schema)) in patternProps.enumerated() {
+            let others = patterns.enumerated().filter { $0.offset != k }.map { $0.element }
+            guard let dfa = try Terminals.string(patterns: [pattern], minLength: 0, maxLength: nil,
+                                                 excludingPatterns: others, excludingNames: declaredNames) else { continue }
+            extras.append((b.terminalRule(dfa), try rule(schema)))
+        }
+        let additionalAllowed: Bool
+        switch options.additionalProperties {
+        case .asSchema: additionalAllowed = !addlForbidden
+        case .declaredOnly: additionalAllowed = false
+        }
+        if additionalAllowed {
+            if patterns.isEmpty {
+                extras.append((try keyRule(excluding: declaredNames), try rule(addl ?? .bool(true))))
+            } else if let dfa = try Terminals.string(patterns: [], minLength: 0, maxLength: nil,
+                                                     excludingPatterns: patterns, excludingNames: declaredNames) {
+                extras.append((b.terminalRule(dfa), try rule(addl ?? .bool(true))))
+            }
+        }
+
         let n = props.count
         let track = minP > 0 || maxP != nil
-        var stateOf: [Int: Int32] = [:]  // i * (n + 2) + c
+        // Counts above this are all alike (only reachable with unbounded extras).
+        let countCap = maxP ?? max(minP, n + 1)
+        if countCap > 5_000 { throw GrammarError.tooLarge("object bounds need \(countCap) counter states") }
+        var stateOf: [Int: Int32] = [:]  // i * (countCap + 2) + c
         var pending: [(Int, Int)] = []
         func state(_ i: Int, _ c: Int) throws -> Int32 {
-            let k = i * (n + 2) + c
+            let k = i * (countCap + 2) + c
             if let s = stateOf[k] { return s }
             let s = (i == 0 && c == 0) ? open : try b.newState()
             stateOf[k] = s
             pending.append((i, c))
             return s
         }
+        func nextCount(_ c: Int) -> Int { track ? min(c + 1, countCap) : 1 }
         let valueRules = try props.map { try rule($0.1) }
         _ = try state(0, 0)
         while let (i, c) = pending.popLast() {
-            let s = stateOf[i * (n + 2) + c]!
+            let s = stateOf[i * (countCap + 2) + c]!
+            let canAdd = maxP == nil || c < maxP!
             var allOptional = true
             var entries: [[UInt8]] = []
             var targets: [(Int32, Int32)] = []  // (value rule, return state)
             var j = i
             while j < n {
-                let canAdd = maxP == nil || c < maxP!
                 if canAdd {
                     var key: [UInt8] = c > 0 ? [UInt8(ascii: ",")] : []
                     key += Array(JSONValue.quoted(props[j].0).utf8)
                     key.append(UInt8(ascii: ":"))
                     entries.append(key)
-                    targets.append((valueRules[j], try state(j + 1, track ? c + 1 : 1)))
+                    targets.append((valueRules[j], try state(j + 1, nextCount(c))))
                 }
                 if required.contains(props[j].0) { allOptional = false; break }
                 j += 1
@@ -605,7 +664,105 @@ final class SchemaCompiler {
             if allOptional && c >= minP { b.bytes(s, close, close, end) }
             let ends = try b.literalTrie(s, entries)
             for (e, t) in zip(ends, targets) { b.call(e, t.0, t.1) }
+            if allOptional && canAdd && !extras.isEmpty {
+                let from = c > 0 ? try b.literal(s, [UInt8(ascii: ",")]) : s
+                let target = try state(n, nextCount(c))
+                for x in extras {
+                    let afterKey = try b.newState()
+                    b.call(from, x.key, afterKey)
+                    b.call(try b.literal(afterKey, [UInt8(ascii: ":")]), x.value, target)
+                }
+            }
         }
+    }
+
+    // MARK: keys other than the declared names
+
+    /// A JSON string that is none of `names`, built as a byte trie of the names' canonical
+    /// spellings whose every character boundary may branch off (a different raw character) into
+    /// the shared `Terminals.stringRest` automaton. No per-schema DFA is built, so compiles and
+    /// first masks stay cheap. Narrowing, never widening: at a trie node the key may not branch
+    /// off with a `\uXXXX` escape (which could spell a name's character) nor in the middle of a
+    /// character or escape; such keys are refused.
+    func keyRule(excluding names: [String]) throws -> Int32 {
+        let cacheKey = "keys|" + names.joined(separator: "\u{0}")
+        if let r = memo[cacheKey] { return r }
+        let (r, start) = try b.newRule()
+        memo[cacheKey] = r
+        let end = try b.newState()
+        b.accept(end)
+        let rest = b.terminalRule(Terminals.stringRest)
+        // Shared tails after a branching character: ASCII, or a UTF-8 lead byte and its
+        // continuation bytes (exact UTF-8 well-formedness).
+        let tail = try b.newState()
+        b.call(tail, rest, end)
+        let c1 = try b.newState(); b.bytes(c1, 0x80, 0xBF, tail)
+        let c2 = try b.newState(); b.bytes(c2, 0x80, 0xBF, c1)
+        let c3 = try b.newState(); b.bytes(c3, 0x80, 0xBF, c2)
+        let e0 = try b.newState(); b.bytes(e0, 0xA0, 0xBF, c1)
+        let ed = try b.newState(); b.bytes(ed, 0x80, 0x9F, c1)
+        let f0 = try b.newState(); b.bytes(f0, 0x90, 0xBF, c2)
+        let f4 = try b.newState(); b.bytes(f4, 0x80, 0x8F, c2)
+        let leads: [(UInt8, UInt8, Int32)] = [
+            (0x20, 0x7F, tail), (0xC2, 0xDF, c1), (0xE0, 0xE0, e0), (0xE1, 0xEC, c2), (0xED, 0xED, ed),
+            (0xEE, 0xEF, c2), (0xF0, 0xF0, f0), (0xF1, 0xF3, c3), (0xF4, 0xF4, f4),
+        ]
+        final class Node { var children: [UInt8: Node] = [:]; var isName = false; var boundary = true }
+        let root = Node()
+        for name in names {
+            let body = Array(JSONValue.quoted(name).utf8.dropFirst().dropLast())
+            var cur = root
+            var escape = 0  // -1: just after a backslash; n > 0: hex digits of \uXXXX left
+            var continuation = 0  // UTF-8 continuation bytes left
+            for byte in body {
+                if escape == -1 { escape = byte == 0x75 ? 4 : 0 }
+                else if escape > 0 { escape -= 1 }
+                else if byte == 0x5C { escape = -1 }
+                else if continuation > 0 { continuation -= 1 }
+                else if byte >= 0xF0 { continuation = 3 } else if byte >= 0xE0 { continuation = 2 } else if byte >= 0xC0 { continuation = 1 }
+                let next = cur.children[byte] ?? Node()
+                cur.children[byte] = next
+                cur = next
+                cur.boundary = escape == 0 && continuation == 0
+            }
+            cur.isName = true
+        }
+        // Branching with a short escape (\" \\ \/ \b \f \n \r \t) where no name continues
+        // with a backslash: the decoded character then differs from every name's next one
+        // (names are spelled canonically, so their quote, backslash and controls are escapes).
+        func escapeBranch(slash: Bool) throws -> Int32 {
+            let e = try b.newState()
+            for c in Array(#""\bfnrt"#.utf8) + (slash ? [UInt8(ascii: "/")] : []) { b.bytes(e, c, c, tail) }
+            return e
+        }
+        let escapeWithSlash = try escapeBranch(slash: true)
+        let escapeNoSlash = try escapeBranch(slash: false)
+        let open = try b.literal(start, [0x22])
+        var stack: [(Node, Int32)] = [(root, open)]
+        while let (node, s) = stack.popLast() {
+            if !node.isName { b.bytes(s, 0x22, 0x22, end) }
+            for (byte, child) in node.children.sorted(by: { $0.key < $1.key }) {
+                let t = try b.newState()
+                b.bytes(s, byte, byte, t)
+                stack.append((child, t))
+            }
+            guard node.boundary else { continue }
+            if node.children[0x5C] == nil {
+                b.bytes(s, 0x5C, 0x5C, node.children[0x2F] == nil ? escapeWithSlash : escapeNoSlash)
+            }
+            for (lo, hi, to) in leads {
+                // Allowed branching bytes: the lead range minus children, quote and backslash.
+                var x = Int(lo)
+                while x <= Int(hi) {
+                    if node.children[UInt8(x)] != nil || x == 0x22 || x == 0x5C { x += 1; continue }
+                    var y = x
+                    while y + 1 <= Int(hi), node.children[UInt8(y + 1)] == nil, y + 1 != 0x22, y + 1 != 0x5C { y += 1 }
+                    b.bytes(s, UInt8(x), UInt8(y), to)
+                    x = y + 1
+                }
+            }
+        }
+        return r
     }
 
     // MARK: any value

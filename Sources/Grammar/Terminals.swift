@@ -1,3 +1,4 @@
+import ChatAPI
 import Foundation
 
 /// Builds (and caches process-wide) the byte DFAs of JSON strings and numbers. Identical
@@ -35,22 +36,45 @@ enum Terminals {
 
     /// DFA for a JSON string literal (quotes included) whose decoded value matches all `patterns`
     /// (search semantics) and has minLength...maxLength code points.
-    static func string(patterns: [String], minLength: Int, maxLength: Int?) throws -> ByteDFA? {
-        let key = "s|\(minLength)|\(maxLength.map(String.init) ?? "")|" + patterns.joined(separator: "\u{0}")
+    ///
+    /// `excludingPatterns` and `excludingNames` remove values: the decoded value must match none
+    /// of those patterns and equal none of those names (used for `patternProperties`,
+    /// additional-property keys and `not` of string values).
+    static func string(patterns: [String], minLength: Int, maxLength: Int?,
+                       excludingPatterns: [String] = [], excludingNames: [String] = []) throws -> ByteDFA? {
+        var key = "s|\(minLength)|\(maxLength.map(String.init) ?? "")|" + patterns.joined(separator: "\u{0}")
+        if !excludingPatterns.isEmpty || !excludingNames.isEmpty {
+            key += "|not|" + excludingPatterns.joined(separator: "\u{0}") + "|names|" + excludingNames.joined(separator: "\u{0}")
+        }
         return try cached(key) {
             if let maxLength, maxLength > 2_000 {
                 throw GrammarError.tooLarge("maxLength \(maxLength) (limit 2000)")
             }
             if minLength > 2_000 { throw GrammarError.tooLarge("minLength \(minLength) (limit 2000)") }
-            if patterns.isEmpty { return try lengthOnlyString(minLength: minLength, maxLength: maxLength, key: key) }
+            var negated: [CodePointNFA] = []
+            for p in excludingPatterns { negated.append(try CodePointNFA.forPattern(p)) }
+            if !excludingNames.isEmpty { negated.append(try CodePointNFA.forLiterals(excludingNames)) }
+            if patterns.isEmpty && negated.isEmpty { return try lengthOnlyString(minLength: minLength, maxLength: maxLength, key: key) }
             var nfas: [CodePointNFA] = []
             for p in patterns { nfas.append(try CodePointNFA.forPattern(p)) }
-            return try buildString(nfas, minLength: minLength, maxLength: maxLength, key: key)
+            return try buildString(nfas, negated: negated, minLength: minLength, maxLength: maxLength, key: key)
         }
     }
 
+    /// True when `value` matches the ECMA-262 `pattern` (search semantics), decided with the
+    /// same automaton the grammar uses.
+    static func matches(_ value: String, pattern: String) throws -> Bool {
+        guard let dfa = try string(patterns: [pattern], minLength: 0, maxLength: nil) else { return false }
+        var s: Int32 = 0
+        for byte in JSONValue.quoted(value).utf8 {
+            s = dfa.step(s, byte)
+            if s < 0 { return false }
+        }
+        return dfa.accepting[Int(s)]
+    }
+
     /// Product of the pattern NFAs (if any) and a code-point counter, spelled in JSON bytes.
-    private static func buildString(_ nfas: [CodePointNFA], minLength: Int, maxLength: Int?, key: String) throws -> ByteDFA? {
+    private static func buildString(_ nfas: [CodePointNFA], negated: [CodePointNFA], minLength: Int, maxLength: Int?, key: String) throws -> ByteDFA? {
         // Epsilon-free view of each pattern NFA: closure-expanded edges and acceptance.
         struct Flat { var edges: [[(CodePointSet, Int32)]]; var accepting: [Bool]; var startSet: [Int32] }
         func flatten(_ n: CodePointNFA) -> Flat {
@@ -71,9 +95,11 @@ enum Terminals {
             return Flat(edges: edges, accepting: acc, startSet: [0])
         }
         let flats = nfas.map(flatten)
+        let negFlats = negated.map(flatten)
         let cap = maxLength ?? minLength
-        // Product state: one state per pattern NFA plus a count.
-        struct PState: Hashable { var states: [Int32]; var count: Int }
+        // Product state: one state per pattern NFA, the subset of states of every excluded
+        // pattern's NFA (determinized on the fly, so "matches none" is decidable), plus a count.
+        struct PState: Hashable { var states: [Int32]; var neg: [[Int32]]; var count: Int }
         var nfa = ByteNFA()
         let start = nfa.addState()
         let final = nfa.addState()
@@ -88,13 +114,14 @@ enum Terminals {
             queue.append(p)
             return x
         }
-        let p0 = PState(states: flats.map { _ in 0 }, count: 0)
+        let p0 = PState(states: flats.map { _ in 0 }, neg: negFlats.map { _ in [0] }, count: 0)
         nfa.byte(start, 0x22, try id(p0))
         var qi = 0
         while qi < queue.count {
             let p = queue[qi]; qi += 1
             let from = ids[p]!
             let acceptsHere = p.count >= minLength && zip(flats, p.states).allSatisfy { $0.accepting[Int($1)] }
+                && zip(negFlats, p.neg).allSatisfy { f, set in !set.contains { f.accepting[Int($0)] } }
             if acceptsHere { nfa.byte(from, 0x22, final) }
             if let maxLength, p.count >= maxLength { continue }
             let nextCount = maxLength != nil ? p.count + 1 : min(p.count + 1, cap)
@@ -110,8 +137,31 @@ enum Terminals {
                 }
                 moves = nextMoves
             }
-            for (set, targets) in moves {
-                let to = try id(PState(states: targets, count: nextCount))
+            // Split every joint move by the excluded patterns' subset transitions.
+            var negMoves: [(CodePointSet, [Int32], [[Int32]])] = moves.map { ($0.0, $0.1, []) }
+            for (k, f) in negFlats.enumerated() {
+                let edges = p.neg[k].flatMap { f.edges[Int($0)] }
+                var pieces: [(CodePointSet, [Int32], [[Int32]])] = []
+                for (set, targets, negs) in negMoves {
+                    var parts: [(CodePointSet, Set<Int32>)] = [(set, [])]
+                    for (es, t) in edges {
+                        var refined: [(CodePointSet, Set<Int32>)] = []
+                        for (ps, ts) in parts {
+                            let inside = ps.intersection(es)
+                            if inside.isEmpty { refined.append((ps, ts)); continue }
+                            var withT = ts; withT.insert(t)
+                            refined.append((inside, withT))
+                            let outside = ps.subtracting(es)
+                            if !outside.isEmpty { refined.append((outside, ts)) }
+                        }
+                        parts = refined
+                    }
+                    for (ps, ts) in parts { pieces.append((ps, targets, negs + [ts.sorted()])) }
+                }
+                negMoves = pieces
+            }
+            for (set, targets, negs) in negMoves {
+                let to = try id(PState(states: targets, neg: negs, count: nextCount))
                 for spelling in spellings(set) {
                     var cur = from
                     for (i, pos) in spelling.enumerated() {
@@ -142,6 +192,26 @@ enum Terminals {
             }
         }
         return try! ByteDFA.determinize(nfa, start: start, key: "char")!
+    }()
+
+    /// The rest of a JSON string after its opening quote and at least one character: any
+    /// characters, then the closing quote. Shared by every "any key except these names" rule, so
+    /// its token walks are cached once per vocabulary.
+    static let stringRest: ByteDFA = {
+        var nfa = ByteNFA()
+        let start = nfa.addState()
+        let done = nfa.addState()
+        nfa.accepting[Int(done)] = true
+        for spelling in JSONCharSpelling.spellings(.all) {
+            var cur = start
+            for (i, pos) in spelling.enumerated() {
+                let nxt = i == spelling.count - 1 ? start : nfa.addState()
+                for (lo, hi) in pos { nfa.edge(cur, lo, hi, nxt) }
+                cur = nxt
+            }
+        }
+        nfa.byte(start, 0x22, done)
+        return try! ByteDFA.determinize(nfa, start: start, key: "string-rest")!
     }()
 
     /// Strings with only length bounds, built directly as (count × character-state) without

@@ -1,0 +1,118 @@
+import ChatAPI
+import XCTest
+@testable import Grammar
+
+/// `patternProperties`, `not` and the additional-properties policy.
+final class ObjectKeywordTests: XCTestCase {
+    func faithful(_ s: JSONValue) throws -> CompiledGrammar {
+        try GrammarCompiler(vocabulary: SyntheticVocab.shared, options: GrammarOptions(additionalProperties: .asSchema)).compile(schema: s)
+    }
+
+    func testPatternPropertiesKeysAndValues() throws {
+        let g = try compile(schema(#"""
+        {"type":"object","patternProperties":{"^x-":{"type":"integer"},"^s_":{"type":"string"}},
+         "additionalProperties":false}
+        """#))
+        XCTAssertTrue(run(g, #"{}"#))
+        XCTAssertTrue(run(g, #"{"x-a":1,"s_b":"t","x-c":2}"#))
+        XCTAssertFalse(run(g, #"{"x-a":"no"}"#))
+        XCTAssertFalse(run(g, #"{"s_b":3}"#))
+        XCTAssertFalse(run(g, #"{"other":1}"#))
+    }
+
+    func testPatternPropertiesApplyToDeclaredNames() throws {
+        // "x-n" is declared as a string but also matches ^x- (integers): nothing satisfies both.
+        let g = try compile(schema(#"""
+        {"type":"object","properties":{"x-n":{"type":["string","integer"]},"a":{"type":"string"}},
+         "patternProperties":{"^x-":{"type":"integer"}}}
+        """#))
+        XCTAssertTrue(run(g, #"{"x-n":3,"a":"q"}"#))
+        XCTAssertFalse(run(g, #"{"x-n":"s"}"#))
+        // Undeclared keys matching the pattern come after the declared ones.
+        XCTAssertTrue(run(g, #"{"a":"q","x-z":4}"#))
+        XCTAssertFalse(run(g, #"{"a":"q","x-z":"s"}"#))
+    }
+
+    func testAdditionalPropertiesPolicy() throws {
+        let s = schema(#"{"type":"object","properties":{"a":{"type":"integer"}},"required":["a"]}"#)
+        // Generation policy: only declared properties.
+        let gen = try compile(s)
+        XCTAssertTrue(run(gen, #"{"a":1}"#))
+        XCTAssertFalse(run(gen, #"{"a":1,"b":true}"#))
+        // Faithful: any undeclared key with any value, but not a second "a".
+        let f = try faithful(s)
+        XCTAssertTrue(run(f, #"{"a":1}"#))
+        XCTAssertTrue(run(f, #"{"a":1,"b":true,"c":{"d":[]}}"#))
+        XCTAssertFalse(run(f, #"{"a":1,"a":2}"#))
+        XCTAssertFalse(run(f, #"{"b":true}"#))
+        // additionalProperties false and schemas are honoured in both modes.
+        let closed = try faithful(schema(#"{"type":"object","properties":{"a":{}},"additionalProperties":false}"#))
+        XCTAssertFalse(run(closed, #"{"a":1,"b":2}"#))
+        let typed = try faithful(schema(#"{"type":"object","properties":{"a":{}},"additionalProperties":{"type":"string"}}"#))
+        XCTAssertTrue(run(typed, #"{"a":1,"b":"s"}"#))
+        XCTAssertFalse(run(typed, #"{"a":1,"b":2}"#))
+        // maxProperties counts the extra properties too.
+        let bounded = try faithful(schema(#"{"type":"object","properties":{"a":{}},"maxProperties":2}"#))
+        XCTAssertTrue(run(bounded, #"{"a":1,"b":2}"#))
+        XCTAssertFalse(run(bounded, #"{"a":1,"b":2,"c":3}"#))
+    }
+
+    func testNotRequired() throws {
+        let g = try compile(schema(#"""
+        {"type":"object","properties":{"a":{"type":"integer"},"b":{"type":"integer"}},
+         "not":{"required":["a","b"]}}
+        """#))
+        XCTAssertTrue(run(g, #"{"a":1}"#))
+        XCTAssertTrue(run(g, #"{"b":1}"#))
+        XCTAssertTrue(run(g, #"{}"#))
+        XCTAssertFalse(run(g, #"{"a":1,"b":2}"#))
+        let any = try compile(schema(#"""
+        {"type":"object","properties":{"a":{},"b":{}},
+         "not":{"anyOf":[{"required":["a"]},{"required":["b"]}]}}
+        """#))
+        XCTAssertTrue(run(any, #"{}"#))
+        XCTAssertFalse(run(any, #"{"a":1}"#))
+        XCTAssertFalse(run(any, #"{"b":1}"#))
+    }
+
+    func testNotTypeEnumAndPattern() throws {
+        let t = try compile(schema(#"{"not":{"type":["string","object","array"]}}"#))
+        XCTAssertTrue(run(t, "12"))
+        XCTAssertTrue(run(t, "null"))
+        XCTAssertFalse(run(t, #""s""#))
+        XCTAssertFalse(run(t, "[]"))
+        let e = try compile(schema(#"{"type":"string","not":{"enum":["ab","abc"]}}"#))
+        XCTAssertTrue(run(e, #""a""#))
+        XCTAssertTrue(run(e, #""abcd""#))
+        XCTAssertFalse(run(e, #""ab""#))
+        XCTAssertFalse(run(e, #""abc""#))
+        let filtered = try compile(schema(#"{"enum":[1,2,3],"not":{"const":2}}"#))
+        XCTAssertTrue(run(filtered, "1"))
+        XCTAssertFalse(run(filtered, "2"))
+        let p = try compile(schema(#"{"type":"string","not":{"pattern":"^a"}}"#))
+        XCTAssertTrue(run(p, #""ba""#))
+        XCTAssertFalse(run(p, #""ab""#))
+        // not of an object property's value.
+        let v = try compile(schema(#"""
+        {"type":"object","properties":{"k":{"type":"string"}},"required":["k"],
+         "not":{"properties":{"k":{"const":"bad"}}}}
+        """#))
+        XCTAssertTrue(run(v, #"{"k":"ok"}"#))
+        XCTAssertFalse(run(v, #"{"k":"bad"}"#))
+    }
+}
+
+/// False rejects found on MaskBench (Github_easy o57232, o64858): undeclared keys that branch off
+/// a declared name's prefix with an escape.
+final class AdditionalKeyEscapeTests: XCTestCase {
+    func testUndeclaredKeysWithEscapes() throws {
+        let s = schema(#"{"type":"object","properties":{"field":{},"error":{}}}"#)
+        let g = try GrammarCompiler(vocabulary: SyntheticVocab.shared, options: GrammarOptions(additionalProperties: .asSchema)).compile(schema: s)
+        XCTAssertTrue(run(g, #"{"field\": ":1}"#))
+        XCTAssertTrue(run(g, #"{"error":null,"error\"x":2}"#))
+        XCTAssertTrue(run(g, #"{"\n":1}"#))
+        XCTAssertTrue(run(g, #"{"fiel":1,"fields":2}"#))
+        // The declared names themselves cannot come back as additional keys.
+        XCTAssertFalse(run(g, #"{"field":1,"field":2}"#))
+    }
+}
