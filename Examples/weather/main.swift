@@ -57,9 +57,10 @@ var messages: [JSONValue] = [
     ["role": "system", "content": "You are a helpful assistant. Use the tools when they help."],
     ["role": "user", "content": "What is the weather in Paris right now, in celsius?"],
 ]
-// A 135M model seldom decides to call on its own, so the first turn requires a call; with a
-// larger model "auto" is the usual choice. After the results, the model must answer in text.
-for (round, choice) in [JSONValue.string("required"), "auto", "none"].enumerated() {
+// A 135M model seldom decides to call on its own, so the first turn requires a call, and once
+// it has the results it is asked to answer in text; with a larger model "auto" on every turn
+// is the usual loop.
+for (round, choice) in [JSONValue.string("required"), "none"].enumerated() {
     let (message, finish) = try await complete(messages, toolChoice: choice)
     messages.append(.object(message))
     let calls = message["tool_calls"]?.arrayValue ?? []

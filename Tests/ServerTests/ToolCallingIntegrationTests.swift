@@ -119,7 +119,7 @@ final class ToolCallingIntegrationTests: XCTestCase {
     /// A keyword the grammar cannot enforce is a 400 that names the field and the keyword.
     func testUnenforceableSchemaIsRejected() throws {
         let tool: [String: Any] = ["type": "function", "function": [
-            "name": "pick", "parameters": ["type": "object", "properties": ["x": ["not": ["type": "string"]]]],
+            "name": "pick", "parameters": ["type": "object", "properties": ["x": ["type": "integer", "not": ["maximum": 5]]]],
         ] as [String: Any]]
         let r = try server().chat(["messages": [weatherQuestion], "tools": [TestTools.weather, tool], "tool_choice": "auto"])
         XCTAssertEqual(r.status, 400)
@@ -128,8 +128,9 @@ final class ToolCallingIntegrationTests: XCTestCase {
         XCTAssertTrue((error["message"] as? String ?? "").contains("'not'"), "\(error)")
 
         let format = try server().chat(["messages": [weatherQuestion], "response_format": [
-            "type": "json_schema", "json_schema": ["name": "x", "schema": ["type": "object", "not": ["required": ["a"]]]]]])
+            "type": "json_schema", "json_schema": ["name": "x", "schema": ["type": "array", "uniqueItems": true]]]])
         XCTAssertEqual(format.status, 400)
+        XCTAssertTrue(((format.json["error"] as? [String: Any])?["message"] as? String ?? "").contains("'uniqueItems'"), "\(format.json)")
         XCTAssertEqual((format.json["error"] as? [String: Any])?["param"] as? String, "response_format.json_schema.schema")
     }
 

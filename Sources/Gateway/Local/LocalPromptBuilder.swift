@@ -68,7 +68,9 @@ struct LocalPromptBuilder {
         var pendingResults: [String] = []
         func flushResults() {
             guard !pendingResults.isEmpty else { return }
-            out.append(PromptMessage(role: "user", content: pendingResults.joined(separator: "\n")))
+            // Said outright: a small model otherwise tends to echo the call JSON it saw last.
+            let results = pendingResults.joined(separator: "\n")
+            out.append(PromptMessage(role: "user", content: results + "\nAnswer my question in plain words using these results."))
             pendingResults.removeAll()
         }
         for message in withFormatHint(request.messages, responseFormat: request.responseFormat) {
