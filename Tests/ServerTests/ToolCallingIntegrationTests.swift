@@ -31,6 +31,7 @@ final class ToolCallingIntegrationTests: XCTestCase {
             ("none", "none"), ("auto", "auto"), ("required", "required"),
             ("named", ["type": "function", "function": ["name": "get_time"]]),
         ]
+        var cutShort = 0
         for (label, choice) in choices {
             for parallel in [true, false] {
                 for stream in [false, true] {
@@ -39,6 +40,13 @@ final class ToolCallingIntegrationTests: XCTestCase {
                     let answer = try ask(["messages": [system, question], "tools": TestTools.both,
                                           "tool_choice": choice, "parallel_tool_calls": parallel], stream: stream)
                     try answer.checkCalls(tools: TestTools.both)
+                    if answer.finishReason == "length" {
+                        // A tiny model can loop inside a string argument until max_tokens; the
+                        // spec'd outcome is `length` and no half call (checked above), but it
+                        // must stay the exception.
+                        cutShort += 1
+                        continue
+                    }
                     switch label {
                     case "none":
                         XCTAssertTrue(answer.toolCalls.isEmpty, context)
@@ -58,6 +66,7 @@ final class ToolCallingIntegrationTests: XCTestCase {
                 }
             }
         }
+        XCTAssertLessThanOrEqual(cutShort, 4, "too many answers cut short by max_tokens")
     }
 
     /// A model that cannot call tools in auto mode still returns either text or valid calls;
