@@ -40,10 +40,11 @@ final class ToolCallingIntegrationTests: XCTestCase {
                     let answer = try ask(["messages": [system, question], "tools": TestTools.both,
                                           "tool_choice": choice, "parallel_tool_calls": parallel], stream: stream)
                     try answer.checkCalls(tools: TestTools.both)
-                    if answer.finishReason == "length" {
+                    if answer.finishReason == "length", label == "required" || label == "named" {
                         // A tiny model can loop inside a string argument until max_tokens; the
                         // spec'd outcome is `length` and no half call (checked above), but it
-                        // must stay the exception.
+                        // must stay the exception. (Long text answers under none/auto are
+                        // ordinary and checked below.)
                         cutShort += 1
                         continue
                     }
@@ -66,7 +67,7 @@ final class ToolCallingIntegrationTests: XCTestCase {
                 }
             }
         }
-        XCTAssertLessThanOrEqual(cutShort, 4, "too many answers cut short by max_tokens")
+        XCTAssertLessThanOrEqual(cutShort, 3, "too many of the 8 mandatory calls cut short by max_tokens")
     }
 
     /// A model that cannot call tools in auto mode still returns either text or valid calls;
