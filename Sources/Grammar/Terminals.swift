@@ -176,6 +176,19 @@ enum Terminals {
         return try ByteDFA.determinize(nfa, start: start, key: key, maxStates: 12_000)
     }
 
+    /// Adds every spelling of one JSON string character (any code point, escaped or not) as
+    /// paths from `from` to `to`.
+    private static func addCharacter(_ nfa: inout ByteNFA, from: Int32, to: Int32) {
+        for spelling in JSONCharSpelling.spellings(.all) {
+            var cur = from
+            for (i, pos) in spelling.enumerated() {
+                let nxt = i == spelling.count - 1 ? to : nfa.addState()
+                for (lo, hi) in pos { nfa.edge(cur, lo, hi, nxt) }
+                cur = nxt
+            }
+        }
+    }
+
     /// One JSON string character (any code point, any spelling) as a DFA from state 0 to its
     /// single accepting state.
     private static let charDFA: ByteDFA = {
@@ -183,14 +196,7 @@ enum Terminals {
         let start = nfa.addState()
         let done = nfa.addState()
         nfa.accepting[Int(done)] = true
-        for spelling in JSONCharSpelling.spellings(.all) {
-            var cur = start
-            for (i, pos) in spelling.enumerated() {
-                let nxt = i == spelling.count - 1 ? done : nfa.addState()
-                for (lo, hi) in pos { nfa.edge(cur, lo, hi, nxt) }
-                cur = nxt
-            }
-        }
+        addCharacter(&nfa, from: start, to: done)
         return try! ByteDFA.determinize(nfa, start: start, key: "char")!
     }()
 
@@ -202,14 +208,7 @@ enum Terminals {
         let start = nfa.addState()
         let done = nfa.addState()
         nfa.accepting[Int(done)] = true
-        for spelling in JSONCharSpelling.spellings(.all) {
-            var cur = start
-            for (i, pos) in spelling.enumerated() {
-                let nxt = i == spelling.count - 1 ? start : nfa.addState()
-                for (lo, hi) in pos { nfa.edge(cur, lo, hi, nxt) }
-                cur = nxt
-            }
-        }
+        addCharacter(&nfa, from: start, to: start)
         nfa.byte(start, 0x22, done)
         return try! ByteDFA.determinize(nfa, start: start, key: "string-rest")!
     }()

@@ -18,11 +18,10 @@ final class GrammarCache: @unchecked Sendable {
     /// The compiled grammar for `output`; throws `GrammarError` for a schema it cannot enforce.
     func grammar(for output: OutputGrammar) throws -> CompiledGrammar {
         lock.lock()
-        if let cached = grammars[output.cacheKey] { lock.unlock(); return cached }
-        if compiler == nil { compiler = GrammarCompiler(vocabulary: model.makeGrammarVocabulary(), options: .generation) }
-        let compiler = self.compiler!
+        let cached = grammars[output.cacheKey]
         lock.unlock()
-        let compiled = try compiler.compile(output.spec)
+        if let cached { return cached }
+        let compiled = try sharedCompiler().compile(output.spec)
         lock.lock()
         if grammars.count >= capacity { grammars.removeAll() }
         grammars[output.cacheKey] = compiled
@@ -30,19 +29,24 @@ final class GrammarCache: @unchecked Sendable {
         return compiled
     }
 
-    /// The compiler, for checking single schemas when a combined grammar fails.
+    /// Why `schema` alone cannot be compiled (nil if it can): names the culprit when a combined
+    /// grammar fails.
     func schemaError(_ schema: JSONValue) -> GrammarError? {
-        lock.lock()
-        if compiler == nil { compiler = GrammarCompiler(vocabulary: model.makeGrammarVocabulary(), options: .generation) }
-        let compiler = self.compiler!
-        lock.unlock()
         do {
-            _ = try compiler.compile(schema: schema)
+            _ = try sharedCompiler().compile(schema: schema)
             return nil
         } catch let error as GrammarError {
             return error
         } catch {
             return .invalidSchema("\(error)")
         }
+    }
+
+    /// The compiler for this model, with its vocabulary built on first use.
+    private func sharedCompiler() -> GrammarCompiler {
+        lock.lock()
+        defer { lock.unlock() }
+        if compiler == nil { compiler = GrammarCompiler(vocabulary: model.makeGrammarVocabulary(), options: .generation) }
+        return compiler!
     }
 }
