@@ -53,15 +53,30 @@ final class ByteDFA: @unchecked Sendable {
     let hasOut: [Bool]
     /// Stable identity used to share token-walk caches across grammars.
     let key: String
+    /// For automata built around a shared one (see `Overlay`); nil for ordinary ones.
+    let overlay: Overlay?
+
+    /// How the states of an automaton relate to a shared `base` automaton whose token walks are
+    /// cached once per vocabulary: state `q` steps exactly like `base` state `mimics[q]` (mapped
+    /// by `+ baseOffset`) on every byte except `differing[q]`. Token walks from such a state
+    /// reuse the base walk and walk only the tokens that start with a differing byte.
+    struct Overlay {
+        let base: ByteDFA
+        let baseOffset: Int32
+        /// Base state mimicked by each state, or -1 (walked in full).
+        let mimics: [Int32]
+        let differing: [[UInt8]]
+    }
 
     var stateCount: Int { accepting.count }
 
-    init(classOf: [UInt8], classCount: Int, next: [Int32], accepting: [Bool], key: String) {
+    init(classOf: [UInt8], classCount: Int, next: [Int32], accepting: [Bool], key: String, overlay: Overlay? = nil) {
         self.classOf = classOf
         self.classCount = classCount
         self.next = next
         self.accepting = accepting
         self.key = key
+        self.overlay = overlay
         var out = [Bool](repeating: false, count: accepting.count)
         for s in 0..<accepting.count {
             for c in 0..<classCount where next[s * classCount + c] >= 0 { out[s] = true; break }

@@ -111,10 +111,11 @@ final class GrammarRuntime: @unchecked Sendable {
             let (d, q) = GrammarProgram.decodeTerminal(f)
             let walk = vocab.terminalWalk(program.dfas[d], q)
             mask.assign(walk.inside)
-            if let exits = walk.exits {
+            if walk.exits != nil || walk.moreExits != nil {
                 let after = closure(parents[Int(s)])
                 if !after.isEmpty && !(after.count == 1 && after[0] == 0) {
-                    walkSuffixes(exits, from: after, into: &mask)
+                    if let exits = walk.exits { walkSuffixes(exits, from: after, into: &mask, skipping: walk.exitsSkipping) }
+                    if let exits = walk.moreExits { walkSuffixes(exits, from: after, into: &mask) }
                 }
             }
         } else {
@@ -140,7 +141,8 @@ final class GrammarRuntime: @unchecked Sendable {
     }
 
     /// Marks the tokens of every suffix-trie node whose bytes the positions `start` accept.
-    func walkSuffixes(_ t: GrammarVocabulary.SuffixTrie, from start: [Int32], into mask: inout TokenMask) {
+    func walkSuffixes(_ t: GrammarVocabulary.SuffixTrie, from start: [Int32], into mask: inout TokenMask,
+                      skipping: TokenMask? = nil) {
         var configs = [[Int32]](repeating: [], count: Int(t.depth.max() ?? 0) + 1)
         configs[0] = start
         var m = 1
@@ -155,7 +157,7 @@ final class GrammarRuntime: @unchecked Sendable {
             let k = Int(t.tokCount[m])
             if k > 0 {
                 let s0 = Int(t.tokStart[m])
-                for i in s0..<s0 + k { mask.insert(Int(t.tokens[i])) }
+                for i in s0..<s0 + k where skipping?.contains(Int(t.tokens[i])) != true { mask.insert(Int(t.tokens[i])) }
             }
             if c.count == 1 && c[0] == 0 { m = Int(t.end[m]); continue }
             configs[d] = c

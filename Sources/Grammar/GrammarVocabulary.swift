@@ -89,6 +89,9 @@ public final class GrammarVocabulary: @unchecked Sendable {
         /// (deduplicated: many tokens share suffixes such as `",` or `}`), with the tokens that
         /// end at each node.
         var exits: SuffixTrie?
+        /// Tokens of `exits` that do not count (an overlay walk recomputed them in `moreExits`).
+        var exitsSkipping: TokenMask? = nil
+        var moreExits: SuffixTrie? = nil
     }
 
     /// A preorder byte trie with token lists per node; node 0 is the root (empty suffix).
@@ -127,11 +130,15 @@ public final class GrammarVocabulary: @unchecked Sendable {
     }
 
     func terminalWalk(_ dfa: ByteDFA, _ state: Int32) -> TerminalWalk {
+        let mimicked = dfa.overlay.map { $0.mimics[Int(state)] } ?? -1
+        if mimicked >= 0, let o = dfa.overlay, o.differing[Int(state)].isEmpty {
+            return terminalWalk(o.base, mimicked)
+        }
         let oid = ObjectIdentifier(dfa)
         lock.lock()
         if let w = terminalWalks[oid]?.walks[state] { lock.unlock(); return w }
         lock.unlock()
-        let w = computeTerminalWalk(dfa, state)
+        let w = mimicked >= 0 ? computeOverlayWalk(dfa, state) : computeTerminalWalk(dfa, state)
         lock.lock()
         if terminalWalkCount > 4_000 { terminalWalks.removeAll(); terminalWalkCount = 0 }
         if terminalWalks[oid] == nil { terminalWalks[oid] = (dfa, [:]) }
@@ -141,7 +148,33 @@ public final class GrammarVocabulary: @unchecked Sendable {
         return w
     }
 
-    private func computeTerminalWalk(_ dfa: ByteDFA, _ start: Int32) -> TerminalWalk {
+    /// The walk from a state that mimics a base state except on a few bytes: the base walk
+    /// (cached, shared by every automaton on that base), with the tokens starting with a
+    /// differing byte taken out and walked exactly.
+    private func computeOverlayWalk(_ dfa: ByteDFA, _ state: Int32) -> TerminalWalk {
+        let o = dfa.overlay!
+        let base = terminalWalk(o.base, o.mimics[Int(state)])
+        guard base.exitsSkipping == nil, base.moreExits == nil else { return computeTerminalWalk(dfa, state) }
+        var only = [Bool](repeating: false, count: 256)
+        for b in o.differing[Int(state)] { only[Int(b)] = true }
+        let exact = computeTerminalWalk(dfa, state, firstBytes: only)
+        var starting = TokenMask(count: count)
+        var m = 1
+        while m < trieByte.count {
+            let end = Int(trieEnd[m])
+            if only[Int(trieByte[m])] { for k in m..<end { markTokens(at: k, &starting) } }
+            m = end
+        }
+        var inside = base.inside
+        inside.subtract(starting)
+        inside.formUnion(exact.inside)
+        return TerminalWalk(inside: inside, exits: base.exits, exitsSkipping: base.exits == nil ? nil : starting,
+                            moreExits: exact.exits)
+    }
+
+    /// Walks the token trie through `dfa` from `start`; `firstBytes`, when given, limits the walk
+    /// to tokens whose first byte it marks.
+    private func computeTerminalWalk(_ dfa: ByteDFA, _ start: Int32, firstBytes: [Bool]? = nil) -> TerminalWalk {
         var mask = TokenMask(count: count)
         var exits: [Int32] = []
         var exitEntries: [([UInt8], Int32)] = []
@@ -158,6 +191,7 @@ public final class GrammarVocabulary: @unchecked Sendable {
             var m = 1
             while m < n {
                 let d = Int(td[m])
+                if d == 1, let firstBytes, !firstBytes[Int(tb[m])] { m = Int(te[m]); continue }
                 let q = next[Int(stateAt[d - 1]) * cc + Int(cls[Int(tb[m])])]
                 if q < 0 { m = Int(te[m]); continue }
                 stateAt[d] = q

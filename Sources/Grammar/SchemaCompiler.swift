@@ -678,91 +678,9 @@ final class SchemaCompiler {
 
     // MARK: keys other than the declared names
 
-    /// A JSON string that is none of `names`, built as a byte trie of the names' canonical
-    /// spellings whose every character boundary may branch off (a different raw character) into
-    /// the shared `Terminals.stringRest` automaton. No per-schema DFA is built, so compiles and
-    /// first masks stay cheap. Narrowing, never widening: at a trie node the key may not branch
-    /// off with a `\uXXXX` escape (which could spell a name's character) nor in the middle of a
-    /// character or escape; such keys are refused.
+    /// A JSON string that is none of `names` (see `Terminals.keyExcluding(names:)`).
     func keyRule(excluding names: [String]) throws -> Int32 {
-        let cacheKey = "keys|" + names.joined(separator: "\u{0}")
-        if let r = memo[cacheKey] { return r }
-        let (r, start) = try b.newRule()
-        memo[cacheKey] = r
-        let end = try b.newState()
-        b.accept(end)
-        let rest = b.terminalRule(Terminals.stringRest)
-        // Shared tails after a branching character: ASCII, or a UTF-8 lead byte and its
-        // continuation bytes (exact UTF-8 well-formedness).
-        let tail = try b.newState()
-        b.call(tail, rest, end)
-        let c1 = try b.newState(); b.bytes(c1, 0x80, 0xBF, tail)
-        let c2 = try b.newState(); b.bytes(c2, 0x80, 0xBF, c1)
-        let c3 = try b.newState(); b.bytes(c3, 0x80, 0xBF, c2)
-        let e0 = try b.newState(); b.bytes(e0, 0xA0, 0xBF, c1)
-        let ed = try b.newState(); b.bytes(ed, 0x80, 0x9F, c1)
-        let f0 = try b.newState(); b.bytes(f0, 0x90, 0xBF, c2)
-        let f4 = try b.newState(); b.bytes(f4, 0x80, 0x8F, c2)
-        let leads: [(UInt8, UInt8, Int32)] = [
-            (0x20, 0x7F, tail), (0xC2, 0xDF, c1), (0xE0, 0xE0, e0), (0xE1, 0xEC, c2), (0xED, 0xED, ed),
-            (0xEE, 0xEF, c2), (0xF0, 0xF0, f0), (0xF1, 0xF3, c3), (0xF4, 0xF4, f4),
-        ]
-        final class Node { var children: [UInt8: Node] = [:]; var isName = false; var boundary = true }
-        let root = Node()
-        for name in names {
-            let body = Array(JSONValue.quoted(name).utf8.dropFirst().dropLast())
-            var cur = root
-            var escape = 0  // -1: just after a backslash; n > 0: hex digits of \uXXXX left
-            var continuation = 0  // UTF-8 continuation bytes left
-            for byte in body {
-                if escape == -1 { escape = byte == 0x75 ? 4 : 0 }
-                else if escape > 0 { escape -= 1 }
-                else if byte == 0x5C { escape = -1 }
-                else if continuation > 0 { continuation -= 1 }
-                else if byte >= 0xF0 { continuation = 3 } else if byte >= 0xE0 { continuation = 2 } else if byte >= 0xC0 { continuation = 1 }
-                let next = cur.children[byte] ?? Node()
-                cur.children[byte] = next
-                cur = next
-                cur.boundary = escape == 0 && continuation == 0
-            }
-            cur.isName = true
-        }
-        // Branching with a short escape (\" \\ \/ \b \f \n \r \t) where no name continues
-        // with a backslash: the decoded character then differs from every name's next one
-        // (names are spelled canonically, so their quote, backslash and controls are escapes).
-        func escapeBranch(slash: Bool) throws -> Int32 {
-            let e = try b.newState()
-            for c in Array(#""\bfnrt"#.utf8) + (slash ? [UInt8(ascii: "/")] : []) { b.bytes(e, c, c, tail) }
-            return e
-        }
-        let escapeWithSlash = try escapeBranch(slash: true)
-        let escapeNoSlash = try escapeBranch(slash: false)
-        let open = try b.literal(start, [0x22])
-        var stack: [(Node, Int32)] = [(root, open)]
-        while let (node, s) = stack.popLast() {
-            if !node.isName { b.bytes(s, 0x22, 0x22, end) }
-            for (byte, child) in node.children.sorted(by: { $0.key < $1.key }) {
-                let t = try b.newState()
-                b.bytes(s, byte, byte, t)
-                stack.append((child, t))
-            }
-            guard node.boundary else { continue }
-            if node.children[0x5C] == nil {
-                b.bytes(s, 0x5C, 0x5C, node.children[0x2F] == nil ? escapeWithSlash : escapeNoSlash)
-            }
-            for (lo, hi, to) in leads {
-                // Allowed branching bytes: the lead range minus children, quote and backslash.
-                var x = Int(lo)
-                while x <= Int(hi) {
-                    if node.children[UInt8(x)] != nil || x == 0x22 || x == 0x5C { x += 1; continue }
-                    var y = x
-                    while y + 1 <= Int(hi), node.children[UInt8(y + 1)] == nil, y + 1 != 0x22, y + 1 != 0x5C { y += 1 }
-                    b.bytes(s, UInt8(x), UInt8(y), to)
-                    x = y + 1
-                }
-            }
-        }
-        return r
+        b.terminalRule(try Terminals.keyExcluding(names: names))
     }
 
     // MARK: any value

@@ -178,7 +178,7 @@ enum Terminals {
 
     /// Adds every spelling of one JSON string character (any code point, escaped or not) as
     /// paths from `from` to `to`.
-    private static func addCharacter(_ nfa: inout ByteNFA, from: Int32, to: Int32) {
+    static func addCharacter(_ nfa: inout ByteNFA, from: Int32, to: Int32) {
         for spelling in JSONCharSpelling.spellings(.all) {
             var cur = from
             for (i, pos) in spelling.enumerated() {
@@ -198,19 +198,6 @@ enum Terminals {
         nfa.accepting[Int(done)] = true
         addCharacter(&nfa, from: start, to: done)
         return try! ByteDFA.determinize(nfa, start: start, key: "char")!
-    }()
-
-    /// The rest of a JSON string after its opening quote and at least one character: any
-    /// characters, then the closing quote. Shared by every "any key except these names" rule, so
-    /// its token walks are cached once per vocabulary.
-    static let stringRest: ByteDFA = {
-        var nfa = ByteNFA()
-        let start = nfa.addState()
-        let done = nfa.addState()
-        nfa.accepting[Int(done)] = true
-        addCharacter(&nfa, from: start, to: start)
-        nfa.byte(start, 0x22, done)
-        return try! ByteDFA.determinize(nfa, start: start, key: "string-rest")!
     }()
 
     /// Strings with only length bounds, built directly as (count × character-state) without

@@ -32,6 +32,15 @@ public struct TokenMask: Equatable, Sendable {
         }
     }
 
+    /// Removes every token of `other`.
+    public mutating func subtract(_ other: TokenMask) {
+        words.withUnsafeMutableBufferPointer { dst in
+            other.words.withUnsafeBufferPointer { src in
+                for i in 0..<dst.count { dst[i] &= ~src[i] }
+            }
+        }
+    }
+
     /// Overwrites this mask with `other` (same vocabulary size).
     public mutating func assign(_ other: TokenMask) {
         words.withUnsafeMutableBufferPointer { dst in

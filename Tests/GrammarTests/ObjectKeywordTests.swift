@@ -116,3 +116,21 @@ final class AdditionalKeyEscapeTests: XCTestCase {
         XCTAssertFalse(run(g, #"{"field":1,"field":2}"#))
     }
 }
+
+/// Additional keys are an automaton laid over the shared "rest of a string" one; its masks reuse
+/// that automaton's token walks and recompute only tokens starting with a name's next byte, the
+/// quote or the backslash. Checked token by token against the matcher on a real vocabulary,
+/// where tokens cross the names' prefixes and the closing quote.
+final class AdditionalKeyMaskTests: XCTestCase {
+    func testAdditionalKeyMasksAreExactOnRealVocabulary() throws {
+        guard let vocab = RealVocab.smol else { throw XCTSkip("SmolLM2 model not present") }
+        let s = schema(#"{"type":"object","properties":{"name":{"type":"string"},"number":{},"né":{}},"required":["name"]}"#)
+        let g = try GrammarCompiler(vocabulary: vocab, options: GrammarOptions(additionalProperties: .asSchema)).compile(schema: s)
+        for text in [#"{"name":"a","names":1,"nam":2,"zz\"q":3,"née":4,"n\n":5}"#, #"{"name":"x","number\\":[1]}"#] {
+            XCTAssertTrue(run(g, text), text)
+            assertMaskExact(g, text)
+        }
+        XCTAssertFalse(run(g, #"{"name":"a","name":2}"#))
+        XCTAssertFalse(run(g, #"{"name":"a","né":2,"né":3}"#))
+    }
+}
