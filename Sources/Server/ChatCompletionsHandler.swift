@@ -12,8 +12,25 @@ struct ChatCompletionsHandler: Sendable {
 
     func handle(_ request: Request, context: some RequestContext) async throws -> Response {
         try Self.checkContentType(request)
-        // Run inside the inbound-close scope so a client that hangs up cancels generation at once.
-        return try await request.body.consumeWithCancellationOnInboundClose { body in
+        // Generation runs inside Hummingbird's inbound-close scope, so a client that hangs up
+        // cancels it at once. The price: that scope watches the connection by reading it, so
+        // Hummingbird closes the connection after the response. Saying so (`Connection: close`)
+        // keeps clients from sending their next request on it; without the header a pooling
+        // client (the openai SDK) sometimes lost that request to the closing connection
+        // ("Server disconnected without sending a response").
+        do {
+            var response = try await respond(request, context: context)
+            response.headers[.connection] = "close"
+            return response
+        } catch let error as APIError {
+            var response = Response.apiError(error)
+            response.headers[.connection] = "close"
+            return response
+        }
+    }
+
+    private func respond(_ request: Request, context: some RequestContext) async throws -> Response {
+        try await request.body.consumeWithCancellationOnInboundClose { body in
             let chatRequest = try await decode(body)
             try RequestSchemas.check(chatRequest)
             let backend = try router.backend(for: chatRequest.model)
@@ -92,7 +109,7 @@ struct ChatCompletionsHandler: Sendable {
         let box = IteratorBox(iterator: iterator, first: first)
         let model = request.model
         let includeUsage = request.includeUsage, legacy = request.usesLegacyFunctions
-        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache", .connection: "keep-alive"]
+        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             // If the client disconnects, a write throws; leaving this closure drops the iterator,
             // which terminates the event stream and stops generation.

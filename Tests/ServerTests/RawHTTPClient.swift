@@ -39,8 +39,10 @@ final class RawHTTPConnection {
     /// Closes the connection now (a client hanging up).
     func hangUp() { shutdown(fd, Int32(SHUT_RDWR)) }
 
-    func send(method: String, path: String, headers: [String: String] = [:], body: Data? = nil) throws {
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+    /// Sends one request; with `keepAlive` it asks to reuse the connection afterwards, as
+    /// pooling clients (the openai SDK) do.
+    func send(method: String, path: String, headers: [String: String] = [:], body: Data? = nil, keepAlive: Bool = false) throws {
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n" + (keepAlive ? "" : "Connection: close\r\n")
         for (k, v) in headers { head += "\(k): \(v)\r\n" }
         if let body { head += "Content-Length: \(body.count)\r\n" }
         head += "\r\n"
@@ -107,6 +109,7 @@ final class RawHTTPConnection {
         } else if let length = headers["content-length"].flatMap(Int.init) {
             while buffer.count < length { guard try fill() else { throw TestError("truncated body") } }
             body = Data(buffer.prefix(length))
+            buffer = Data(buffer.dropFirst(length))
         } else {
             while try fill() {}
             body = buffer

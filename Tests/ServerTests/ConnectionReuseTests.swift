@@ -1,0 +1,52 @@
+import Foundation
+import XCTest
+
+/// Pooling clients (the openai SDK, httpx) send their next request on the connection of the
+/// previous one unless the response said `Connection: close`. The server must either keep that
+/// connection working or say it will close it; closing it silently loses the next request
+/// ("Server disconnected without sending a response", seen in CI).
+final class ConnectionReuseTests: XCTestCase {
+    private func chatBody(stream: Bool) throws -> Data {
+        try JSONSerialization.data(withJSONObject: [
+            "model": ServerProcess.defaultModelID, "max_tokens": 3, "stream": stream,
+            "messages": [["role": "user", "content": "Say hi."]],
+        ])
+    }
+
+    private func checkReuse(first: (RawHTTPConnection) throws -> RawHTTPConnection.Response, _ what: String) throws {
+        let c = try RawHTTPConnection(port: try server().port)
+        let r = try first(c)
+        if r.headers["connection"]?.lowercased() == "close" { return }  // the client knows to reconnect
+        try c.send(method: "GET", path: "/health", keepAlive: true)
+        let second = try c.readResponse()
+        XCTAssertEqual(second.status, 200, "\(what): the connection was neither kept nor announced as closing")
+    }
+
+    func testChatCompletionConnectionIsKeptOrAnnouncedClosed() throws {
+        let json = ["Content-Type": "application/json"]
+        try checkReuse(first: { c in
+            try c.send(method: "POST", path: "/v1/chat/completions", headers: json, body: try self.chatBody(stream: false), keepAlive: true)
+            let r = try c.readResponse()
+            XCTAssertEqual(r.status, 200, r.text)
+            return r
+        }, "non-streaming completion")
+        try checkReuse(first: { c in
+            try c.send(method: "POST", path: "/v1/chat/completions", headers: json, body: try self.chatBody(stream: true), keepAlive: true)
+            let r = try c.readResponse()
+            XCTAssertEqual(r.status, 200, r.text)
+            return r
+        }, "streaming completion")
+        try checkReuse(first: { c in
+            try c.send(method: "POST", path: "/v1/chat/completions", headers: json, body: Data(#"{"model":"#.utf8), keepAlive: true)
+            let r = try c.readResponse()
+            XCTAssertEqual(r.status, 400, r.text)
+            return r
+        }, "error response")
+        // Other endpoints keep the connection.
+        let c = try RawHTTPConnection(port: try server().port)
+        for _ in 0..<3 {
+            try c.send(method: "GET", path: "/v1/models", keepAlive: true)
+            XCTAssertEqual(try c.readResponse().status, 200)
+        }
+    }
+}
