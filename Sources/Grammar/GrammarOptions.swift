@@ -28,6 +28,10 @@ public struct GrammarOptions: Sendable, Equatable {
     public var maxFractionDigits: Int? = nil
     /// At most this many exponent digits (nil: unbounded).
     public var maxExponentDigits: Int? = nil
+    /// A `maxLength` above this is enforced as this many characters (a narrowing: longer valid
+    /// strings are refused), because length-bounded strings take one automaton state per
+    /// character. Unbounded strings stay unbounded; a `minLength` above this is an error.
+    public var maxStringLengthBound = 2_000
 
     /// Declared properties only, every number spelling.
     public init(additionalProperties: AdditionalProperties = .declaredOnly) {

@@ -47,6 +47,12 @@ final class SchemaCompiler {
         "example", "$vocabulary", "then", "else", "format",
     ]
 
+    /// Every keyword that constrains instances (the compiler enforces it or rejects it by name);
+    /// any other keyword is an annotation.
+    static let assertionKeys: Set<String> = Set(objectKeys + arrayKeys + stringKeys + numberKeys + rejected.keys)
+        .union(["type", "enum", "const", "not", "anyOf", "oneOf", "allOf", "$ref", "format", "$notNames",
+                "unevaluatedProperties", "then", "else"])
+
     static let rejected: [String: String] = [
         "if": "conditional schemas are not supported",
         "contains": "array contains constraints are not supported",
@@ -205,6 +211,12 @@ final class SchemaCompiler {
             }
         }
         let x = try asObject(a), y = try asObject(bv)
+        for side in [x, y] {
+            if let u = side["unevaluatedProperties"], u != .bool(true) {
+                // Which properties count as evaluated depends on which subschema matched.
+                throw GrammarError.unsupportedKeyword("unevaluatedProperties", detail: "combined with allOf, $ref, anyOf or oneOf")
+            }
+        }
         var out = x
         for (k, yv) in y {
             guard let xv = out[k] else { out[k] = yv; continue }
@@ -258,7 +270,9 @@ final class SchemaCompiler {
                 var combos: [JSONValue] = []
                 for p in xs { for q in ys { combos.append(.object(["allOf": .array([p, q])])) } }
                 out[k] = .array(combos)
-            case _ where SchemaCompiler.annotationKeys.contains(k) && k != "format":
+            case _ where !SchemaCompiler.assertionKeys.contains(k):
+                // Annotations and unknown keywords (`x-…`, vendor extensions) assert nothing;
+                // JSON Schema says to ignore them, so differing values do not matter.
                 continue
             default:
                 throw GrammarError.unsupportedKeyword(k, detail: "allOf members with different values of '\(k)'")
@@ -385,7 +399,10 @@ final class SchemaCompiler {
         for p in o["$patterns"]?.arrayValue ?? [] { if let s = p.stringValue { patterns.append(s) } }
         if let f = o["format"]?.stringValue, let p = SchemaCompiler.formatPatterns[f] { patterns.append(p) }
         let minL = try intKeyword(o, "minLength") ?? 0
-        let maxL = try intKeyword(o, "maxLength")
+        if minL > options.maxStringLengthBound {
+            throw GrammarError.tooLarge("minLength \(minL) (limit \(options.maxStringLengthBound))")
+        }
+        let maxL = try intKeyword(o, "maxLength").map { min($0, options.maxStringLengthBound) }
         if let maxL, maxL < minL { return try b.newRule().rule }
         let excluded = (o["$notPatterns"]?.arrayValue ?? []).compactMap { $0.stringValue }
         let excludedNames = (o["$notNames"]?.arrayValue ?? []).compactMap { $0.stringValue }
@@ -550,7 +567,10 @@ final class SchemaCompiler {
             props = po.map { ($0.key, $0.value) }
         }
         let required = Set((o["required"]?.arrayValue ?? []).compactMap { $0.stringValue })
-        let addl = o["additionalProperties"]
+        // In a schema without applicators (`merge` refuses it next to allOf, $ref and
+        // anyOf/oneOf), the properties `unevaluatedProperties` governs are exactly those
+        // `additionalProperties` would; with both, `additionalProperties` already covers them all.
+        let addl = o["additionalProperties"] ?? o["unevaluatedProperties"]
         for r in (o["required"]?.arrayValue ?? []).compactMap({ $0.stringValue }) where !props.contains(where: { $0.0 == r }) {
             // A required name that is not declared gets its schema from the patterns it
             // matches, else from additionalProperties.

@@ -45,6 +45,7 @@ extension SchemaCompiler {
             }
             let keys = Set(s.keys.filter { !SchemaCompiler.annotationKeys.contains($0) || $0 == "format" })
             if keys.isEmpty { return .bool(false) }
+            if keys == ["not"] { return s["not"]! }  // not(not X) = X
             if keys == ["anyOf"] || keys == ["allOf"], let parts = s[keys.first!]?.arrayValue {
                 // De Morgan: not(A ∨ B) = ¬A ∧ ¬B, not(A ∧ B) = ¬A ∨ ¬B.
                 let negs = try parts.map { try negation(of: $0) }

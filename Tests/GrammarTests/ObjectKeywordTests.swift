@@ -134,3 +134,48 @@ final class AdditionalKeyMaskTests: XCTestCase {
         XCTAssertFalse(run(g, #"{"name":"a","né":2,"né":3}"#))
     }
 }
+
+/// Keywords that assert nothing are ignored, as JSON Schema says; narrowings are enforced.
+final class KeywordScopeTests: XCTestCase {
+    func testUnknownKeywordsInAllOfAreIgnored() throws {
+        let g = try compile(schema(#"""
+        {"allOf":[{"type":"object","properties":{"a":{"type":"integer"}},"x-intellij-html-description":"<b>one</b>"},
+                  {"required":["a"],"x-intellij-html-description":"two","info":{"v":1}}]}
+        """#))
+        XCTAssertTrue(run(g, #"{"a":1}"#))
+        XCTAssertFalse(run(g, #"{}"#))
+        XCTAssertFalse(run(g, #"{"a":"s"}"#))
+    }
+
+    func testDoubleNegation() throws {
+        let g = try compile(schema(#"{"type":"string","not":{"not":{"enum":["x","y"]}}}"#))
+        XCTAssertTrue(run(g, #""x""#))
+        XCTAssertFalse(run(g, #""z""#))
+    }
+
+    func testUnevaluatedPropertiesWithoutApplicators() throws {
+        let s = schema(#"{"type":"object","properties":{"a":{}},"unevaluatedProperties":false}"#)
+        let f = try GrammarCompiler(vocabulary: SyntheticVocab.shared, options: .faithful).compile(schema: s)
+        XCTAssertTrue(run(f, #"{"a":1}"#))
+        XCTAssertFalse(run(f, #"{"a":1,"b":2}"#))
+        let typed = try GrammarCompiler(vocabulary: SyntheticVocab.shared, options: .faithful).compile(
+            schema: schema(#"{"type":"object","unevaluatedProperties":{"type":"integer"}}"#))
+        XCTAssertTrue(run(typed, #"{"b":2}"#))
+        XCTAssertFalse(run(typed, #"{"b":"s"}"#))
+    }
+
+    /// A `maxLength` above `maxStringLengthBound` is enforced as the bound: long strings take one
+    /// automaton state per character.
+    func testLargeMaxLengthIsNarrowedToTheBound() throws {
+        var options = GrammarOptions()
+        options.maxStringLengthBound = 5
+        let g = try GrammarCompiler(vocabulary: SyntheticVocab.shared, options: options).compile(
+            schema: schema(#"{"type":"string","maxLength":100000}"#))
+        XCTAssertTrue(run(g, #""abcde""#))
+        XCTAssertFalse(run(g, #""abcdef""#))
+        let unbounded = try GrammarCompiler(vocabulary: SyntheticVocab.shared, options: options).compile(schema: schema(#"{"type":"string"}"#))
+        XCTAssertTrue(run(unbounded, #""abcdefghij""#))
+        XCTAssertThrowsError(try GrammarCompiler(vocabulary: SyntheticVocab.shared, options: options).compile(
+            schema: schema(#"{"type":"string","minLength":3000}"#)))
+    }
+}

@@ -132,6 +132,7 @@ final class SchemaGrammarTests: XCTestCase {
             (#"{"if":{"type":"string"},"then":{"minLength":1}}"#, "if"),
             (#"{"type":"object","properties":{"a":{}},"propertyNames":{"maxLength":3}}"#, "propertyNames"),
             (#"{"type":"number","multipleOf":0.5}"#, "multipleOf"),
+            (#"{"allOf":[{"properties":{"a":{}}}],"unevaluatedProperties":false}"#, "unevaluatedProperties"),
         ]
         for (text, keyword) in cases {
             XCTAssertThrowsError(try compile(schema(text)), keyword) { error in
