@@ -57,15 +57,20 @@ final class ByteDFA: @unchecked Sendable {
     let overlay: Overlay?
 
     /// How the states of an automaton relate to a shared `base` automaton whose token walks are
-    /// cached once per vocabulary: state `q` steps exactly like `base` state `mimics[q]` (mapped
-    /// by `+ baseOffset`) on every byte except `differing[q]`. Token walks from such a state
-    /// reuse the base walk and walk only the tokens that start with a differing byte.
+    /// cached once per vocabulary. From state `q`, a token of at most `capacity[q]` bytes that
+    /// does not start with a byte of `differing[q]` is accepted (and leaves the automaton at the
+    /// same offset, if it does) exactly as from `base` state `mimics[q]`. Token walks from such a
+    /// state reuse the base walk and walk only the tokens that start with a differing byte.
+    /// Examples: "any key but these names" steps like "rest of a string" except on the names'
+    /// bytes; a string of at most 2,000 characters, 100 characters in, accepts the same tokens as
+    /// an unbounded string (no token is 1,900 bytes long).
     struct Overlay {
         let base: ByteDFA
-        let baseOffset: Int32
         /// Base state mimicked by each state, or -1 (walked in full).
         let mimics: [Int32]
         let differing: [[UInt8]]
+        /// Longest token (bytes) for which the mimicry holds.
+        let capacity: [Int32]
     }
 
     var stateCount: Int { accepting.count }

@@ -130,7 +130,7 @@ public final class GrammarVocabulary: @unchecked Sendable {
     }
 
     func terminalWalk(_ dfa: ByteDFA, _ state: Int32) -> TerminalWalk {
-        let mimicked = dfa.overlay.map { $0.mimics[Int(state)] } ?? -1
+        let mimicked = dfa.overlay.map { $0.capacity[Int(state)] >= maxDepth ? $0.mimics[Int(state)] : -1 } ?? -1
         if mimicked >= 0, let o = dfa.overlay, o.differing[Int(state)].isEmpty {
             return terminalWalk(o.base, mimicked)
         }

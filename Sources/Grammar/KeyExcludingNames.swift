@@ -113,7 +113,8 @@ extension Terminals {
         }
         for r in 0..<rest.stateCount { mimics[Int(offset) + r] = Int32(r) }
         return ByteDFA(classOf: classOf, classCount: classCount, next: next, accepting: accepting, key: key,
-                       overlay: .init(base: rest, baseOffset: offset, mimics: mimics, differing: differing))
+                       overlay: .init(base: rest, mimics: mimics, differing: differing,
+                                      capacity: [Int32](repeating: .max, count: stateCount)))
     }
 }
 

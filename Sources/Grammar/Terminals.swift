@@ -242,7 +242,24 @@ enum Terminals {
                 _ = rep
             }
         }
-        return ByteDFA.prune(classOf: classOf, classCount: classCount, next: next, accepting: accepting, key: key)
+        // Far enough from both bounds, a state accepts exactly the tokens the same character
+        // state of an unbounded string does, so masks there reuse that string's cached walks
+        // instead of walking the vocabulary once per character count.
+        var overlay: ByteDFA.Overlay?
+        if let maxLength, let unbounded = try string(patterns: [], minLength: 0, maxLength: nil) {
+            var mimics = [Int32](repeating: -1, count: stateCount)
+            var capacity = [Int32](repeating: 0, count: stateCount)
+            for count in minLength...max(minLength, maxLength) where count <= maxLength {
+                for q in inner {
+                    mimics[Int(id(count, q))] = Int32(2 + index[q])
+                    capacity[Int(id(count, q))] = Int32(maxLength - count)
+                }
+            }
+            overlay = .init(base: unbounded, mimics: mimics, differing: [[UInt8]](repeating: [], count: stateCount), capacity: capacity)
+        }
+        // No pruning (it would renumber the states): the only dead states, inside a character
+        // at the maximum count, are unreachable.
+        return ByteDFA(classOf: classOf, classCount: classCount, next: next, accepting: accepting, key: key, overlay: overlay)
     }
 
     // MARK: numbers

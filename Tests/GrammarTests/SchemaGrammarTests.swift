@@ -190,4 +190,17 @@ final class SchemaGrammarTests: XCTestCase {
         XCTAssertFalse(run(g, #"{"name":"x","age":-1}"#))
         assertMaskExact(g, #"{"name":"ab c","age":7}"#)
     }
+
+    /// Length-bounded strings reuse the unbounded string's token walks far from their bounds;
+    /// near them (and below minLength) they are walked exactly. Checked token by token.
+    func testLengthBoundedStringMasksOnRealVocabulary() throws {
+        guard let vocab = RealVocab.smol else { throw XCTSkip("SmolLM2 model not present") }
+        let g = try compile(schema(#"{"type":"array","items":{"type":"string","minLength":3,"maxLength":120}}"#), vocab)
+        let long = String(repeating: "word ", count: 23) + "ab"  // 117 characters: the last 39 from the bound are walked exactly (longest token: 81 bytes)
+        let text = #"["abc","héllo \"you\"",""# + long + #""]"#
+        XCTAssertTrue(run(g, text))
+        assertMaskExact(g, text)
+        XCTAssertFalse(run(g, #"["ab"]"#))
+        XCTAssertFalse(run(g, #"[""# + long + #"cdef"]"#))
+    }
 }
