@@ -144,6 +144,13 @@ enum DigitRanges {
             for i in stride(from: length - 1, through: 0, by: -1) { d[i] = x % base; x /= base }
             return d
         }
+        guard lo <= hi else { return [] }
+        return fixedLength(digits: digits(lo), digits(hi), base: base)
+    }
+
+    /// All digit strings of the bounds' (equal) length between `lo` and `hi`, given as digits so
+    /// that bounds beyond `Int` (twenty nines) can be written.
+    static func fixedLength(digits lo: [Int], _ hi: [Int], base: Int) -> [[(Int, Int)]] {
         var out: [[(Int, Int)]] = []
         func rec(_ a: ArraySlice<Int>, _ b: ArraySlice<Int>, _ prefix: [(Int, Int)]) {
             if a.count == 1 { out.append(prefix + [(a.first!, b.first!)]); return }
@@ -159,8 +166,8 @@ enum DigitRanges {
             if first <= last { out.append(prefix + [(first, last)] + free) }
             if !allMax { rec(ArraySlice([Int](repeating: 0, count: restB.count)), restB, prefix + [(b0, b0)]) }
         }
-        guard lo <= hi else { return [] }
-        rec(ArraySlice(digits(lo)), ArraySlice(digits(hi)), [])
+        guard lo.count == hi.count, !lo.isEmpty, !hi.lexicographicallyPrecedes(lo) else { return [] }
+        rec(ArraySlice(lo), ArraySlice(hi), [])
         return out
     }
 
@@ -169,13 +176,15 @@ enum DigitRanges {
     /// digit string with a non-zero first digit is allowed.
     static func decimal(_ lo: Int, _ hi: Int?) -> (fixed: [[(Int, Int)]], unboundedFromLength: Int?) {
         var fixed: [[(Int, Int)]] = []
-        let loLen = String(lo).count
-        let topLen = hi.map { String($0).count } ?? loLen
-        for len in loLen...topLen {
-            let minOfLen = len == 1 ? 0 : pow10(len - 1)
-            let maxOfLen = pow10(len) - 1
-            let a = max(lo, minOfLen), b = min(hi ?? maxOfLen, maxOfLen)
-            if a <= b { fixed += fixedLength(a, b, base: 10, length: len) }
+        let loDigits = String(lo).map { Int(String($0))! }
+        let hiDigits = hi.map { String($0).map { Int(String($0))! } }
+        let topLen = hiDigits?.count ?? loDigits.count
+        guard loDigits.count <= topLen else { return ([], nil) }
+        for len in loDigits.count...topLen {
+            // Digits, not Ints: the largest of 19 digits does not fit an Int.
+            let a = len == loDigits.count ? loDigits : [len == 1 ? 0 : 1] + [Int](repeating: 0, count: len - 1)
+            let b = len == topLen && hiDigits != nil ? hiDigits! : [Int](repeating: 9, count: len)
+            fixed += fixedLength(digits: a, b, base: 10)
         }
         return (fixed, hi == nil ? topLen + 1 : nil)
     }

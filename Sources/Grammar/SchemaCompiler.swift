@@ -431,19 +431,39 @@ final class SchemaCompiler {
         // Lower and upper bounds with exclusivity (draft 4 booleans or draft 6+ numbers).
         var lo: (Double, Bool)?  // (value, exclusive)
         var hi: (Double, Bool)?
-        if let v = o["minimum"]?.doubleValue { lo = (v, o["exclusiveMinimum"]?.boolValue == true) }
-        if let v = o["maximum"]?.doubleValue { hi = (v, o["exclusiveMaximum"]?.boolValue == true) }
+        // The bound as written, when it is an integer literal that fits an Int: integer bounds
+        // such as 2^63 - 1 are enforced exactly, beyond what a Double represents.
+        func exact(_ key: String) -> Int? {
+            if case .number(let n)? = o[key] { return Int(n.text) }
+            return nil
+        }
+        var loExact: Int?, hiExact: Int?
+        if let v = o["minimum"]?.doubleValue { lo = (v, o["exclusiveMinimum"]?.boolValue == true); loExact = exact("minimum") }
+        if let v = o["maximum"]?.doubleValue { hi = (v, o["exclusiveMaximum"]?.boolValue == true); hiExact = exact("maximum") }
         if let v = o["exclusiveMinimum"]?.doubleValue, o["exclusiveMinimum"]?.boolValue == nil {
-            if lo == nil || v >= lo!.0 { lo = (v, true) }
+            if lo == nil || v >= lo!.0 { lo = (v, true); loExact = exact("exclusiveMinimum") }
         }
         if let v = o["exclusiveMaximum"]?.doubleValue, o["exclusiveMaximum"]?.boolValue == nil {
-            if hi == nil || v <= hi!.0 { hi = (v, true) }
+            if hi == nil || v <= hi!.0 { hi = (v, true); hiExact = exact("exclusiveMaximum") }
         }
-        // Bounds far outside the exactly representable range only ever widen: drop them when
-        // they point outwards (max huge, min very negative); reject inward huge bounds.
+        if !isInteger { loExact = nil; hiExact = nil }
+        // Other bounds far outside the exactly representable range only ever widen: drop them
+        // when they point outwards (max huge, min very negative); reject inward huge bounds.
         let limit = 1e15
-        if let h = hi, h.0 >= limit { hi = nil }
-        if let l = lo, l.0 <= -limit { lo = nil }
+        if let h = hi, h.0 >= limit, hiExact == nil { hi = nil }
+        if let l = lo, l.0 <= -limit, loExact == nil { lo = nil }
+        if hiExact != nil || loExact != nil {
+            var a: Int? = nil, c: Int? = nil
+            if let (v, ex) = lo {
+                if let e = loExact { let (x, overflow) = e.addingReportingOverflow(ex ? 1 : 0); if overflow { return try b.newRule().rule }; a = x }
+                else { let x = v.rounded(.up); a = Int(x) + ((ex && x == v) ? 1 : 0) }
+            }
+            if let (v, ex) = hi {
+                if let e = hiExact { let (x, overflow) = e.subtractingReportingOverflow(ex ? 1 : 0); if overflow { return try b.newRule().rule }; c = x }
+                else { let x = v.rounded(.down); c = Int(x) - ((ex && x == v) ? 1 : 0) }
+            }
+            return try integerRule(a, c, unbounded: false)
+        }
         if let h = hi, h.0 <= -limit { throw GrammarError.unsupportedKeyword("maximum", detail: "bound \(h.0) too large to enforce") }
         if let l = lo, l.0 >= limit { throw GrammarError.unsupportedKeyword("minimum", detail: "bound \(l.0) too large to enforce") }
 
@@ -453,21 +473,7 @@ final class SchemaCompiler {
             var a: Int? = nil, c: Int? = nil
             if let (v, ex) = lo { let x = v.rounded(.up); a = Int(x) + ((ex && x == v) ? 1 : 0) }
             if let (v, ex) = hi { let x = v.rounded(.down); c = Int(x) - ((ex && x == v) ? 1 : 0) }
-            if let a, let c, a > c { return try b.newRule().rule }
-            // Non-negative part.
-            if c == nil || c! >= 0 { pieces.append(.init(negative: false, lo: max(a ?? 0, 0), hi: c, fraction: .zero)) }
-            // Negative part: absolute values.
-            if a == nil || a! < 0 {
-                let absLo = c.map { max(1, -min($0, -1)) } ?? 1
-                let absHi = a.map { -$0 }
-                if absHi == nil || absLo <= absHi! { pieces.append(.init(negative: true, lo: absLo, hi: absHi, fraction: .zero)) }
-            }
-            let unbounded = lo == nil && hi == nil
-            key = "i|\(a.map(String.init) ?? "")|\(c.map(String.init) ?? "")"
-            guard let dfa = try Terminals.number(pieces: pieces, exponent: unbounded, nonNegativeExponent: true, key: key, spelling: numberSpelling) else {
-                return try b.newRule().rule
-            }
-            return b.terminalRule(dfa)
+            return try integerRule(a, c, unbounded: lo == nil && hi == nil)
         }
         if lo == nil && hi == nil {
             pieces = [.init(negative: false, lo: 0, hi: nil, fraction: .any), .init(negative: true, lo: 0, hi: nil, fraction: .any)]
@@ -507,6 +513,26 @@ final class SchemaCompiler {
         }
         key = "n|\(lo.map { "\($0.0),\($0.1)" } ?? "")|\(hi.map { "\($0.0),\($0.1)" } ?? "")"
         guard let dfa = try Terminals.number(pieces: pieces, exponent: false, nonNegativeExponent: false, key: key, spelling: numberSpelling) else {
+            return try b.newRule().rule
+        }
+        return b.terminalRule(dfa)
+    }
+
+    /// Integers in a...c (either side open); exponents only when the schema sets no bound.
+    private func integerRule(_ a: Int?, _ c: Int?, unbounded: Bool) throws -> Int32 {
+        if let a, let c, a > c { return try b.newRule().rule }
+        var pieces: [Terminals.NumberPiece] = []
+        // Non-negative part.
+        if c == nil || c! >= 0 { pieces.append(.init(negative: false, lo: max(a ?? 0, 0), hi: c, fraction: .zero)) }
+        // Negative part: absolute values.
+        if a == nil || a! < 0 {
+            let absLo = c.map { max(1, -min($0, -1)) } ?? 1
+            // -Int.min does not fit an Int: that one value is refused (a narrowing).
+            let absHi = a.map { $0 == Int.min ? Int.max : -$0 }
+            if absHi == nil || absLo <= absHi! { pieces.append(.init(negative: true, lo: absLo, hi: absHi, fraction: .zero)) }
+        }
+        let key = "i|\(a.map(String.init) ?? "")|\(c.map(String.init) ?? "")"
+        guard let dfa = try Terminals.number(pieces: pieces, exponent: unbounded, nonNegativeExponent: true, key: key, spelling: numberSpelling) else {
             return try b.newRule().rule
         }
         return b.terminalRule(dfa)

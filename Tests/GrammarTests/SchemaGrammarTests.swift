@@ -67,6 +67,21 @@ final class SchemaGrammarTests: XCTestCase {
         assertMaskExact(i, "120")
     }
 
+    /// Integer bounds are exact up to Int64, beyond what a Double holds (MaskBench Snowplow
+    /// sp_160: maximum 9223372036854775807 must refuse 9223372036854776001).
+    func testHugeIntegerBoundsAreExact() throws {
+        let g = try compile(schema(#"{"type":"integer","minimum":-9223372036854775808,"maximum":9223372036854775807}"#))
+        XCTAssertTrue(runBytes(g, Array("9223372036854775807".utf8)))
+        XCTAssertTrue(runBytes(g, Array("-9223372036854775807".utf8)))
+        XCTAssertFalse(runBytes(g, Array("9223372036854775808".utf8)))
+        XCTAssertFalse(runBytes(g, Array("9223372036854776001".utf8)))
+        XCTAssertFalse(runBytes(g, Array("12345678901234567890".utf8)))
+        XCTAssertFalse(runBytes(g, Array("-9223372036854775809".utf8)))
+        let ex = try compile(schema(#"{"type":"integer","exclusiveMaximum":9007199254740993}"#))
+        XCTAssertTrue(runBytes(ex, Array("9007199254740992".utf8)))
+        XCTAssertFalse(runBytes(ex, Array("9007199254740993".utf8)))
+    }
+
     func testAnyOfObjectsWithOverlappingKeys() throws {
         let g = try compile(schema(#"""
         {"anyOf":[{"type":"object","properties":{"kind":{"const":"a"},"x":{"type":"integer"}},"required":["kind","x"]},
