@@ -23,25 +23,20 @@ final class ConnectionReuseTests: XCTestCase {
     }
 
     func testChatCompletionConnectionIsKeptOrAnnouncedClosed() throws {
-        let json = ["Content-Type": "application/json"]
-        try checkReuse(first: { c in
-            try c.send(method: "POST", path: "/v1/chat/completions", headers: json, body: try self.chatBody(stream: false), keepAlive: true)
-            let r = try c.readResponse()
-            XCTAssertEqual(r.status, 200, r.text)
-            return r
-        }, "non-streaming completion")
-        try checkReuse(first: { c in
-            try c.send(method: "POST", path: "/v1/chat/completions", headers: json, body: try self.chatBody(stream: true), keepAlive: true)
-            let r = try c.readResponse()
-            XCTAssertEqual(r.status, 200, r.text)
-            return r
-        }, "streaming completion")
-        try checkReuse(first: { c in
-            try c.send(method: "POST", path: "/v1/chat/completions", headers: json, body: Data(#"{"model":"#.utf8), keepAlive: true)
-            let r = try c.readResponse()
-            XCTAssertEqual(r.status, 400, r.text)
-            return r
-        }, "error response")
+        let cases: [(String, Data, Int)] = [
+            ("non-streaming completion", try chatBody(stream: false), 200),
+            ("streaming completion", try chatBody(stream: true), 200),
+            ("error response", Data(#"{"model":"#.utf8), 400),
+        ]
+        for (what, body, status) in cases {
+            try checkReuse(first: { c in
+                try c.send(method: "POST", path: "/v1/chat/completions", headers: ["Content-Type": "application/json"],
+                           body: body, keepAlive: true)
+                let r = try c.readResponse()
+                XCTAssertEqual(r.status, status, "\(what): \(r.text)")
+                return r
+            }, what)
+        }
         // Other endpoints keep the connection.
         let c = try RawHTTPConnection(port: try server().port)
         for _ in 0..<3 {
