@@ -646,16 +646,24 @@ final class SchemaCompiler {
             return
         }
         // Undeclared keys, emitted after the declared properties: one (key automaton, value
-        // rule) per pattern, keys matching several patterns excluded (they would need the
-        // conjunction of the schemas), then "additional" keys matching no pattern.
+        // rule) per set of patterns a key can match (its value must satisfy all their schemas),
+        // then "additional" keys matching no pattern.
         let declaredNames = props.map { $0.0 }
         var extras: [(key: Int32, value: Int32)] = []
         let patterns = patternProps.map { $0.0 }
-        for (k, (pattern, schema)) in patternProps.enumerated() {
-            let others = patterns.enumerated().filter { $0.offset != k }.map { $0.element }
-            guard let dfa = try Terminals.string(patterns: [pattern], minLength: 0, maxLength: nil,
-                                                 excludingPatterns: others, excludingNames: declaredNames) else { continue }
-            extras.append((b.terminalRule(dfa), try rule(schema)))
+        for region in PatternRegions.all(count: patterns.count) {
+            let matched = region.map { patterns[$0] }
+            let others = patterns.indices.filter { !region.contains($0) }.map { patterns[$0] }
+            let dfa: ByteDFA?
+            if region.count == 1 {
+                dfa = try Terminals.string(patterns: matched, minLength: 0, maxLength: nil, excludingPatterns: others, excludingNames: declaredNames)
+            } else {
+                // An overlap too costly to build is left out: such keys are refused (narrowing).
+                dfa = try? Terminals.string(patterns: matched, minLength: 0, maxLength: nil, excludingPatterns: others, excludingNames: declaredNames)
+            }
+            guard let dfa else { continue }
+            let schemas = region.map { patternProps[$0].1 }
+            extras.append((b.terminalRule(dfa), try rule(schemas.count == 1 ? schemas[0] : .object(["allOf": .array(schemas)]))))
         }
         let additionalAllowed: Bool
         switch options.additionalProperties {
@@ -770,5 +778,16 @@ final class SchemaCompiler {
         b.call(vStart, obj, vEnd)
         b.call(vStart, arr, vEnd)
         return value
+    }
+}
+
+/// The sets of `patternProperties` patterns a key can match at once, as index lists: every
+/// non-empty subset for up to six patterns (a key matching several takes all their schemas),
+/// only the single patterns beyond that (keys matching several are then refused: narrowing).
+enum PatternRegions {
+    static func all(count n: Int) -> [[Int]] {
+        guard n <= 6 else { return (0..<n).map { [$0] } }
+        return (1..<(1 << n)).map { mask in (0..<n).filter { mask & (1 << $0) != 0 } }
+            .sorted { $0.count < $1.count }
     }
 }

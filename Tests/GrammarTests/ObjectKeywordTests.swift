@@ -20,6 +20,17 @@ final class ObjectKeywordTests: XCTestCase {
         XCTAssertFalse(run(g, #"{"other":1}"#))
     }
 
+    /// A key matching several patterns takes all their schemas (MaskBench Github_hard o82144:
+    /// `".*"` next to `"github"`; such keys used to be refused).
+    func testOverlappingPatternPropertiesTakeAllTheirSchemas() throws {
+        let g = try compile(schema(#"{"type":"object","patternProperties":{".*":{"type":"integer"},"^a":{"minimum":5}}}"#))
+        XCTAssertTrue(run(g, #"{"ab":7,"b":3}"#))
+        XCTAssertTrue(run(g, #"{"b":3,"a":5}"#))
+        XCTAssertFalse(run(g, #"{"ab":3}"#))
+        XCTAssertFalse(run(g, #"{"ab":"s"}"#))
+        XCTAssertFalse(run(g, #"{"b":"s"}"#))
+    }
+
     func testPatternPropertiesApplyToDeclaredNames() throws {
         // "x-n" is declared as a string but also matches ^x- (integers): nothing satisfies both.
         let g = try compile(schema(#"""
