@@ -171,13 +171,27 @@ enum DigitRanges {
         return out
     }
 
+    /// `digits` minus one (digits of a positive integer, no leading zeros in the result).
+    static func decrement(_ digits: [Int]) -> [Int] {
+        var d = digits
+        var i = d.count - 1
+        while i >= 0 && d[i] == 0 { d[i] = 9; i -= 1 }
+        if i >= 0 { d[i] -= 1 }
+        while d.count > 1 && d[0] == 0 { d.removeFirst() }
+        return d
+    }
+
     /// Decimal spellings (no leading zeros) of every integer in lo...hi (both ≥ 0), hi nil = ∞.
     /// Returns fixed sequences plus, for an unbounded top, the minimal length from which any
     /// digit string with a non-zero first digit is allowed.
     static func decimal(_ lo: Int, _ hi: Int?) -> (fixed: [[(Int, Int)]], unboundedFromLength: Int?) {
+        decimal(lo, hiDigits: hi.map { String($0).map { Int(String($0))! } })
+    }
+
+    /// The same with the upper bound as decimal digits (no leading zeros), which may exceed Int.
+    static func decimal(_ lo: Int, hiDigits: [Int]?) -> (fixed: [[(Int, Int)]], unboundedFromLength: Int?) {
         var fixed: [[(Int, Int)]] = []
         let loDigits = String(lo).map { Int(String($0))! }
-        let hiDigits = hi.map { String($0).map { Int(String($0))! } }
         let topLen = hiDigits?.count ?? loDigits.count
         guard loDigits.count <= topLen else { return ([], nil) }
         for len in loDigits.count...topLen {
@@ -186,8 +200,7 @@ enum DigitRanges {
             let b = len == topLen && hiDigits != nil ? hiDigits! : [Int](repeating: 9, count: len)
             fixed += fixedLength(digits: a, b, base: 10)
         }
-        return (fixed, hi == nil ? topLen + 1 : nil)
+        return (fixed, hiDigits == nil ? topLen + 1 : nil)
     }
 
-    static func pow10(_ n: Int) -> Int { var x = 1; for _ in 0..<n { x *= 10 }; return x }
 }

@@ -437,32 +437,50 @@ final class SchemaCompiler {
             if case .number(let n)? = o[key] { return Int(n.text) }
             return nil
         }
+        // Outward integer bounds beyond Int (maximum above Int.max, minimum below Int.min),
+        // written as integer literals: their magnitude as digits.
+        func beyondInt(_ key: String, negative: Bool) -> [Int]? {
+            guard case .number(let n)? = o[key], Int(n.text) == nil else { return nil }
+            var t = Substring(n.text)
+            guard t.hasPrefix("-") == negative else { return nil }
+            if negative { t = t.dropFirst() }
+            guard !t.isEmpty, t.first != "0", t.allSatisfy({ $0 >= "0" && $0 <= "9" }) else { return nil }
+            return t.map { Int(String($0))! }
+        }
         var loExact: Int?, hiExact: Int?
-        if let v = o["minimum"]?.doubleValue { lo = (v, o["exclusiveMinimum"]?.boolValue == true); loExact = exact("minimum") }
-        if let v = o["maximum"]?.doubleValue { hi = (v, o["exclusiveMaximum"]?.boolValue == true); hiExact = exact("maximum") }
+        var loBeyond: [Int]?, hiBeyond: [Int]?
+        if let v = o["minimum"]?.doubleValue {
+            lo = (v, o["exclusiveMinimum"]?.boolValue == true); loExact = exact("minimum"); loBeyond = beyondInt("minimum", negative: true)
+        }
+        if let v = o["maximum"]?.doubleValue {
+            hi = (v, o["exclusiveMaximum"]?.boolValue == true); hiExact = exact("maximum"); hiBeyond = beyondInt("maximum", negative: false)
+        }
         if let v = o["exclusiveMinimum"]?.doubleValue, o["exclusiveMinimum"]?.boolValue == nil {
-            if lo == nil || v >= lo!.0 { lo = (v, true); loExact = exact("exclusiveMinimum") }
+            if lo == nil || v >= lo!.0 { lo = (v, true); loExact = exact("exclusiveMinimum"); loBeyond = beyondInt("exclusiveMinimum", negative: true) }
         }
         if let v = o["exclusiveMaximum"]?.doubleValue, o["exclusiveMaximum"]?.boolValue == nil {
-            if hi == nil || v <= hi!.0 { hi = (v, true); hiExact = exact("exclusiveMaximum") }
+            if hi == nil || v <= hi!.0 { hi = (v, true); hiExact = exact("exclusiveMaximum"); hiBeyond = beyondInt("exclusiveMaximum", negative: false) }
         }
-        if !isInteger { loExact = nil; hiExact = nil }
+        if !isInteger { loExact = nil; hiExact = nil; loBeyond = nil; hiBeyond = nil }
         // Other bounds far outside the exactly representable range only ever widen: drop them
         // when they point outwards (max huge, min very negative); reject inward huge bounds.
         let limit = 1e15
-        if let h = hi, h.0 >= limit, hiExact == nil { hi = nil }
-        if let l = lo, l.0 <= -limit, loExact == nil { lo = nil }
-        if hiExact != nil || loExact != nil {
+        if let h = hi, h.0 >= limit, hiExact == nil, hiBeyond == nil { hi = nil }
+        if let l = lo, l.0 <= -limit, loExact == nil, loBeyond == nil { lo = nil }
+        if hiExact != nil || loExact != nil || hiBeyond != nil || loBeyond != nil {
             var a: Int? = nil, c: Int? = nil
+            var belowIntAbs: [Int]? = nil, aboveInt: [Int]? = nil
             if let (v, ex) = lo {
                 if let e = loExact { let (x, overflow) = e.addingReportingOverflow(ex ? 1 : 0); if overflow { return try b.newRule().rule }; a = x }
+                else if let d = loBeyond { belowIntAbs = ex ? DigitRanges.decrement(d) : d }
                 else { let x = v.rounded(.up); a = Int(x) + ((ex && x == v) ? 1 : 0) }
             }
             if let (v, ex) = hi {
                 if let e = hiExact { let (x, overflow) = e.subtractingReportingOverflow(ex ? 1 : 0); if overflow { return try b.newRule().rule }; c = x }
+                else if let d = hiBeyond { aboveInt = ex ? DigitRanges.decrement(d) : d }
                 else { let x = v.rounded(.down); c = Int(x) - ((ex && x == v) ? 1 : 0) }
             }
-            return try integerRule(a, c, unbounded: false)
+            return try integerRule(a, c, unbounded: false, aboveInt: aboveInt, belowIntAbs: belowIntAbs)
         }
         if let h = hi, h.0 <= -limit { throw GrammarError.unsupportedKeyword("maximum", detail: "bound \(h.0) too large to enforce") }
         if let l = lo, l.0 >= limit { throw GrammarError.unsupportedKeyword("minimum", detail: "bound \(l.0) too large to enforce") }
@@ -519,19 +537,23 @@ final class SchemaCompiler {
     }
 
     /// Integers in a...c (either side open); exponents only when the schema sets no bound.
-    private func integerRule(_ a: Int?, _ c: Int?, unbounded: Bool) throws -> Int32 {
+    /// `aboveInt` / `belowIntAbs`: an upper bound above Int.max / the magnitude of a lower
+    /// bound below Int.min, as decimal digits (`c` / `a` are then nil).
+    private func integerRule(_ a: Int?, _ c: Int?, unbounded: Bool, aboveInt: [Int]? = nil, belowIntAbs: [Int]? = nil) throws -> Int32 {
         if let a, let c, a > c { return try b.newRule().rule }
         var pieces: [Terminals.NumberPiece] = []
         // Non-negative part.
-        if c == nil || c! >= 0 { pieces.append(.init(negative: false, lo: max(a ?? 0, 0), hi: c, fraction: .zero)) }
-        // Negative part: absolute values.
+        if c == nil || c! >= 0 { pieces.append(.init(negative: false, lo: max(a ?? 0, 0), hi: c, fraction: .zero, hiDigits: aboveInt)) }
+        // Negative part: absolute values (-Int.min does not fit an Int: its digits do).
         if a == nil || a! < 0 {
             let absLo = c.map { max(1, -min($0, -1)) } ?? 1
-            // -Int.min does not fit an Int: that one value is refused (a narrowing).
             let absHi = a.map { $0 == Int.min ? Int.max : -$0 }
-            if absHi == nil || absLo <= absHi! { pieces.append(.init(negative: true, lo: absLo, hi: absHi, fraction: .zero)) }
+            let absHiDigits = a == Int.min ? String(Int.min).dropFirst().map { Int(String($0))! } : belowIntAbs
+            if absHi == nil || absLo <= absHi! {
+                pieces.append(.init(negative: true, lo: absLo, hi: absHi, fraction: .zero, hiDigits: absHiDigits))
+            }
         }
-        let key = "i|\(a.map(String.init) ?? "")|\(c.map(String.init) ?? "")"
+        let key = "i|\(a.map(String.init) ?? "")|\(c.map(String.init) ?? "")|\(aboveInt.map { $0.map(String.init).joined() } ?? "")|\(belowIntAbs.map { $0.map(String.init).joined() } ?? "")"
         guard let dfa = try Terminals.number(pieces: pieces, exponent: unbounded, nonNegativeExponent: true, key: key, spelling: numberSpelling) else {
             return try b.newRule().rule
         }

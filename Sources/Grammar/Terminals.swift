@@ -284,6 +284,8 @@ enum Terminals {
         var lo: Int
         var hi: Int?
         var fraction: Fraction
+        /// An upper bound beyond Int, as decimal digits; replaces `hi` when set.
+        var hiDigits: [Int]? = nil
     }
 
     /// DFA for JSON numbers built from pieces; `exponent` adds `[eE][+-]?[0-9]+` (or `[eE]+?[0-9]+`
@@ -300,7 +302,7 @@ enum Terminals {
                 var s = start
                 if piece.negative { s = nfa.literal(s, [UInt8(ascii: "-")]) }
                 let intEnd = nfa.addState()
-                let spell = DigitRanges.decimal(piece.lo, piece.hi)
+                let spell = piece.hiDigits.map { DigitRanges.decimal(piece.lo, hiDigits: $0) } ?? DigitRanges.decimal(piece.lo, piece.hi)
                 for seq in spell.fixed {
                     nfa.ranges(s, seq.map { (UInt8(48 + $0.0), UInt8(48 + $0.1)) }, to: intEnd)
                 }
