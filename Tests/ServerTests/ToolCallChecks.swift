@@ -115,6 +115,8 @@ struct AssistantAnswer {
                 XCTAssertTrue(errors.isEmpty, "\(call.name)(\(call.arguments)) breaks its schema: \(errors)", file: file, line: line)
             }
         }
-        if !toolCalls.isEmpty { XCTAssertEqual(finishReason, "tool_calls", file: file, line: line) }
+        // Calls end with `tool_calls`, unless the token limit came first: then `length`, with
+        // the calls finished before it (as OpenAI reports a cut-off).
+        if !toolCalls.isEmpty, finishReason != "length" { XCTAssertEqual(finishReason, "tool_calls", file: file, line: line) }
     }
 }
