@@ -353,9 +353,22 @@ final class SchemaCompiler {
             }
             var seen = Set<String>()
             var literals: [[UInt8]] = []
+            var integers = Set<Int>()
             for v in typed {
+                // Integral numbers become one number automaton that admits any spelling of
+                // those values (`2` for `2.0`, and `2.0` for `2` where the options allow a zero
+                // fraction), as JSON Schema compares numbers by value.
+                if case .number(let n) = v, let x = n.int, x != Int.min { integers.insert(x); continue }
                 let text = v.serialized()
                 if seen.insert(text).inserted { literals.append(Array(text.utf8)) }
+            }
+            if !integers.isEmpty {
+                let sorted = integers.sorted()
+                let pieces = sorted.map { Terminals.NumberPiece(negative: $0 < 0, lo: abs($0), hi: abs($0), fraction: .zero) }
+                let key = "ienum|" + sorted.map(String.init).joined(separator: ",")
+                if let dfa = try Terminals.number(pieces: pieces, exponent: false, nonNegativeExponent: true, key: key, spelling: numberSpelling) {
+                    b.call(start, b.terminalRule(dfa), end)
+                }
             }
             for e in try b.literalTrie(start, literals) { b.epsilon(e, end) }
             return r

@@ -90,6 +90,16 @@ final class SchemaGrammarTests: XCTestCase {
         XCTAssertFalse(runBytes(ex, Array("9007199254740993".utf8)))
     }
 
+    /// Enum numbers compare by value (MaskBench Github_medium o61348: `enum: [2.0]` admits `2`).
+    func testIntegralEnumNumbersMatchAnySpellingOfTheirValue() throws {
+        let g = try compile(schema(#"{"enum":[2.0,-3,"x",1.5]}"#))
+        for ok in ["2", "2.0", "-3", "-3.00", #""x""#, "1.5"] { XCTAssertTrue(runBytes(g, Array(ok.utf8)), ok) }
+        for bad in ["3", "2.5", "-2", "20", "1.50001"] { XCTAssertFalse(runBytes(g, Array(bad.utf8)), bad) }
+        let generating = try GrammarCompiler(vocabulary: SyntheticVocab.shared, options: .generation).compile(schema: schema(#"{"const":2.0}"#))
+        XCTAssertTrue(runBytes(generating, Array("2".utf8)))
+        XCTAssertFalse(runBytes(generating, Array("2.0".utf8)))
+    }
+
     func testAnyOfObjectsWithOverlappingKeys() throws {
         let g = try compile(schema(#"""
         {"anyOf":[{"type":"object","properties":{"kind":{"const":"a"},"x":{"type":"integer"}},"required":["kind","x"]},
