@@ -190,3 +190,20 @@ final class KeywordScopeTests: XCTestCase {
             schema: schema(#"{"type":"string","minLength":3000}"#)))
     }
 }
+
+/// The benchmark's canonical form must order objects the way the grammar emits them.
+final class CanonicalJSONTests: XCTestCase {
+    /// Values under `patternProperties` keys are ordered by the pattern's schema (MaskBench
+    /// Github_hard o6084: docker-compose services were left in instance order and refused).
+    func testPatternPropertyValuesAreOrderedByTheirSchema() throws {
+        let s = schema(#"""
+        {"type":"object","properties":{"services":{"type":"object","additionalProperties":false,
+          "patternProperties":{"^[a-z]+$":{"type":"object","properties":{"depends_on":{},"image":{},"ports":{}},"additionalProperties":false}}}}}
+        """#)
+        let value = try JSONValue(parsing: #"{"services":{"web":{"image":"nginx","ports":[80],"depends_on":["db"]}}}"#)
+        let text = CanonicalJSON.serialize(value, schema: s)
+        XCTAssertEqual(text, #"{"services":{"web":{"depends_on":["db"],"image":"nginx","ports":[80]}}}"#)
+        let g = try GrammarCompiler(vocabulary: SyntheticVocab.shared, options: .faithful).compile(schema: s)
+        XCTAssertTrue(run(g, text))
+    }
+}
