@@ -24,7 +24,7 @@ public enum CanonicalJSON {
         guard depth < 50, case .object(var o) = schema else { return [:] }
         if let ref = o["$ref"]?.stringValue, let target = try? c.resolve(ref) {
             o.removeValue(forKey: "$ref")
-            if !c.hasAssertions(o) { return effective(target, c, value, depth: depth + 1) }
+            if !c.hasAssertions(o) || c.refOverridesSiblings { return effective(target, c, value, depth: depth + 1) }
             guard let m = try? c.merge(target, .object(o)) else { return o }
             return effective(.object(m), c, value, depth: depth + 1)
         }

@@ -31,9 +31,15 @@ final class SchemaCompiler {
     /// Number spellings allowed beyond the schema (generation keeps them short).
     let numberSpelling: Terminals.NumberSpelling
 
+    /// Before JSON Schema 2019-09 (a document declaring draft-03 to draft-07), `$ref` replaces
+    /// its sibling keywords instead of adding to them.
+    let refOverridesSiblings: Bool
+
     init(builder: ProgramBuilder, document: JSONValue, options: GrammarOptions = GrammarOptions()) {
         self.b = builder
         self.document = document
+        let dialect = document["$schema"]?.stringValue ?? ""
+        self.refOverridesSiblings = ["draft-03", "draft-04", "draft-06", "draft-07"].contains { dialect.contains($0) }
         self.options = options
         self.numberSpelling = Terminals.NumberSpelling(
             integersMayHaveZeroFraction: options.integersMayHaveZeroFraction, maxIntegerDigits: options.maxIntegerDigits,
@@ -91,7 +97,7 @@ final class SchemaCompiler {
             guard let refString = ref.stringValue else { throw GrammarError.invalidSchema("$ref must be a string") }
             var rest = o
             rest.removeValue(forKey: "$ref")
-            if !hasAssertions(rest) { return try refRule(refString) }
+            if !hasAssertions(rest) || refOverridesSiblings { return try refRule(refString) }
             return try rule(.object(try merge(try resolve(refString), .object(rest))))
         }
         if let all = o["allOf"] {
@@ -197,7 +203,7 @@ final class SchemaCompiler {
             case .object(var o):
                 if let ref = o["$ref"]?.stringValue {
                     o.removeValue(forKey: "$ref")
-                    return try merge(try resolve(ref), .object(o))
+                    return try merge(try resolve(ref), .object(refOverridesSiblings ? [:] : o))
                 }
                 if case .array(let parts)? = o["allOf"] {
                     o.removeValue(forKey: "allOf")

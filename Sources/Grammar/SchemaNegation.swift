@@ -41,7 +41,7 @@ extension SchemaCompiler {
         case .object(var s):
             if let ref = s["$ref"]?.stringValue {
                 s.removeValue(forKey: "$ref")
-                return try negation(of: .object(try merge(try resolve(ref), .object(s))))
+                return try negation(of: .object(try merge(try resolve(ref), .object(refOverridesSiblings ? [:] : s))))
             }
             let keys = Set(s.keys.filter { !SchemaCompiler.annotationKeys.contains($0) || $0 == "format" })
             if keys.isEmpty { return .bool(false) }

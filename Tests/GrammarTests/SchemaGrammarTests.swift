@@ -100,6 +100,18 @@ final class SchemaGrammarTests: XCTestCase {
         XCTAssertFalse(runBytes(generating, Array("2.0".utf8)))
     }
 
+    /// Before 2019-09, `$ref` replaces its siblings (MaskBench Github_medium o14421, draft-04:
+    /// `{"type":"string","$ref":"#/datos"}` where datos is an object schema).
+    func testRefSiblingsFollowTheDeclaredDialect() throws {
+        let body = ##""properties":{"s":{"type":"string","$ref":"#/definitions/o"}},"definitions":{"o":{"type":"object"}}}"##
+        let old = try compile(schema(#"{"$schema":"http://json-schema.org/draft-04/schema#","# + body))
+        XCTAssertTrue(run(old, #"{"s":{}}"#))
+        XCTAssertFalse(run(old, #"{"s":"x"}"#))
+        let new = try compile(schema(#"{"#  + body))
+        XCTAssertFalse(run(new, #"{"s":{}}"#))
+        XCTAssertFalse(run(new, #"{"s":"x"}"#))
+    }
+
     func testAnyOfObjectsWithOverlappingKeys() throws {
         let g = try compile(schema(#"""
         {"anyOf":[{"type":"object","properties":{"kind":{"const":"a"},"x":{"type":"integer"}},"required":["kind","x"]},
