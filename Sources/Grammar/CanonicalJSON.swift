@@ -1,4 +1,5 @@
 import ChatAPI
+import JSONSchemaKit
 
 /// Serializes a JSON value the way the grammar generates it: compact, object properties in
 /// schema order (undeclared keys last, in their original order), number text as written.
@@ -43,7 +44,9 @@ public enum CanonicalJSON {
             for br in branches {
                 let merged: JSONValue = restHasAssertions ? ((try? c.merge(.object(o), br)).map { .object($0) } ?? br) : br
                 let be = effective(merged, c, value, depth: depth + 1)
-                var score = 0
+                // A branch the value is valid against wins: the grammar accepts the value
+                // through that branch only if the properties follow its order.
+                var score = branchValidates(merged, value, c) ? 100_000 : 0
                 if let t = be["type"] {
                     let types = t.stringValue.map { [$0] } ?? (t.arrayValue ?? []).compactMap { $0.stringValue }
                     let tn = value.typeName
@@ -60,6 +63,17 @@ public enum CanonicalJSON {
             return best?.1 ?? o
         }
         return o
+    }
+
+    /// Whether `value` is valid against `branch`, resolved within the document (its
+    /// definitions and dialect carried over). False when that cannot be decided.
+    private static func branchValidates(_ branch: JSONValue, _ value: JSONValue, _ c: SchemaCompiler) -> Bool {
+        guard case .object(let doc) = c.document else { return false }
+        var wrapper: JSONObject = [:]
+        for k in ["$schema", "definitions", "$defs"] { if let v = doc[k] { wrapper[k] = v } }
+        wrapper["allOf"] = .array([branch])
+        guard let schema = try? JSONSchema(json: .object(wrapper)) else { return false }
+        return schema.validate(value).isEmpty
     }
 
     private static func write(_ value: JSONValue, _ schema: JSONValue, _ c: SchemaCompiler, _ out: inout String, depth: Int, _ flag: inout Bool) {

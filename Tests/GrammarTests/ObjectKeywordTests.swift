@@ -195,6 +195,22 @@ final class KeywordScopeTests: XCTestCase {
 final class CanonicalJSONTests: XCTestCase {
     /// Values under `patternProperties` keys are ordered by the pattern's schema (MaskBench
     /// Github_hard o6084: docker-compose services were left in instance order and refused).
+    /// Under `oneOf`, the branch the value is valid against decides the order (MaskBench
+    /// Github_medium o71265: a "success" branch with loose data used to win a tie).
+    func testTheValidBranchDecidesTheOrder() throws {
+        let s = schema(##"""
+        {"type":"object","oneOf":[
+          {"properties":{"status":{"pattern":"^ok$"},"data":{}}},
+          {"properties":{"status":{"pattern":"^fail$"},"data":{"type":"array","items":{"$ref":"#/definitions/item"}}}}],
+         "definitions":{"item":{"type":"object","properties":{"message":{},"code":{},"field":{}}}}}
+        """##)
+        let value = try JSONValue(parsing: #"{"status":"fail","data":[{"message":"m","field":"f","code":1}]}"#)
+        let text = CanonicalJSON.serialize(value, schema: s)
+        XCTAssertEqual(text, #"{"status":"fail","data":[{"message":"m","code":1,"field":"f"}]}"#)
+        let g = try GrammarCompiler(vocabulary: SyntheticVocab.shared, options: .faithful).compile(schema: s)
+        XCTAssertTrue(run(g, text))
+    }
+
     func testPatternPropertyValuesAreOrderedByTheirSchema() throws {
         let s = schema(#"""
         {"type":"object","properties":{"services":{"type":"object","additionalProperties":false,
