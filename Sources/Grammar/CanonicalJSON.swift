@@ -84,22 +84,27 @@ public enum CanonicalJSON {
             var order: [String] = Array(props.keys)
             for r in (eff["required"]?.arrayValue ?? []).compactMap({ $0.stringValue }) where !order.contains(r) { order.append(r) }
             var keys = order.filter { vo[$0] != nil }
-            // Undeclared keys take the schemas of the patterns they match (all of them, as the
-            // grammar does), else additionalProperties.
+            for k in vo.keys where !keys.contains(k) { keys.append(k) }
+            // A key takes the schemas of the patterns it matches too (all of them, as the
+            // grammar does); an undeclared key matching none takes additionalProperties.
             let patterns = eff["patternProperties"]?.objectValue ?? [:]
-            var patternSchema: [String: JSONValue] = [:]
-            for k in vo.keys where !keys.contains(k) {
-                keys.append(k)
+            var subschema: [String: JSONValue] = [:]
+            for k in keys {
                 let matching = patterns.filter { (try? Terminals.matches(k, pattern: $0.key)) == true }.map { $0.value }
-                if matching.isEmpty { if !order.isEmpty { flag = true } }
-                else { patternSchema[k] = matching.count == 1 ? matching[0] : .object(["allOf": .array(matching)]) }
+                let own = props[k].map { [$0] } ?? []
+                if own.isEmpty && matching.isEmpty {
+                    if !order.isEmpty { flag = true }
+                    continue
+                }
+                let all = own + matching
+                subschema[k] = all.count == 1 ? all[0] : .object(["allOf": .array(all)])
             }
             out += "{"
             for (i, k) in keys.enumerated() {
                 if i > 0 { out += "," }
                 JSONValue.writeString(k, to: &out)
                 out += ":"
-                let sub = props[k] ?? patternSchema[k] ?? eff["additionalProperties"] ?? eff["unevaluatedProperties"] ?? .bool(true)
+                let sub = subschema[k] ?? eff["additionalProperties"] ?? eff["unevaluatedProperties"] ?? .bool(true)
                 write(vo[k]!, sub, c, &out, depth: depth + 1, &flag)
             }
             out += "}"
