@@ -290,8 +290,12 @@ final class SchemaCompiler {
                 guard let addl = side["additionalProperties"] else { continue }
                 if case .bool(true) = addl { continue }
                 let declared = side["properties"]?.objectValue ?? [:]
+                let patterns = (side["patternProperties"]?.objectValue ?? [:]).keys
                 _ = other
-                for (pk, pv) in props where declared[pk] == nil {
+                // additionalProperties covers the names that side neither declares nor matches
+                // with a pattern (a matched name gets the pattern's schema when compiled).
+                for (pk, pv) in props where try declared[pk] == nil
+                    && !patterns.contains(where: { try Terminals.matches(pk, pattern: $0) }) {
                     if case .bool(false) = addl { props[pk] = .bool(false) }
                     else { props[pk] = .object(["allOf": .array([pv, addl])]) }
                 }

@@ -20,6 +20,17 @@ final class ObjectKeywordTests: XCTestCase {
         XCTAssertFalse(run(g, #"{"other":1}"#))
     }
 
+    /// In an allOf, one side's `additionalProperties: false` does not forbid the other side's
+    /// names that its own `patternProperties` admit (MaskBench JsonSchemaStore hayson).
+    func testAllOfAdditionalPropertiesSparesPatternNames() throws {
+        let g = try compile(schema(#"""
+        {"allOf":[{"type":"object","properties":{"_kind":{}},"patternProperties":{"^[a-z]":{"type":"string"}},"additionalProperties":false}],
+         "properties":{"ver":{"enum":["3.0"]},"Ver":{}},"required":["ver"]}
+        """#))
+        XCTAssertTrue(run(g, #"{"ver":"3.0","_kind":1}"#))  // merged order: the allOf owner first
+        XCTAssertFalse(run(g, #"{"ver":"3.0","Ver":2,"_kind":1}"#))
+    }
+
     /// A key matching several patterns takes all their schemas (MaskBench Github_hard o82144:
     /// `".*"` next to `"github"`; such keys used to be refused).
     func testOverlappingPatternPropertiesTakeAllTheirSchemas() throws {
