@@ -490,7 +490,11 @@ final class SchemaCompiler {
         let limit = 1e15
         if let h = hi, h.0 >= limit, hiExact == nil, hiBeyond == nil { hi = nil }
         if let l = lo, l.0 <= -limit, loExact == nil, loBeyond == nil { lo = nil }
-        if hiExact != nil || loExact != nil || hiBeyond != nil || loBeyond != nil {
+        if let h = hi, h.0 <= -limit, hiExact == nil { throw GrammarError.unsupportedKeyword("maximum", detail: "bound \(h.0) too large to enforce") }
+        if let l = lo, l.0 >= limit, loExact == nil { throw GrammarError.unsupportedKeyword("minimum", detail: "bound \(l.0) too large to enforce") }
+        // Integers: exact bounds as written where they are integer literals, else the Double
+        // rounded inwards (within ±1e15 here, so it fits an Int).
+        if isInteger {
             var a: Int? = nil, c: Int? = nil
             var belowIntAbs: [Int]? = nil, aboveInt: [Int]? = nil
             if let (v, ex) = lo {
@@ -503,19 +507,11 @@ final class SchemaCompiler {
                 else if let d = hiBeyond { aboveInt = ex ? DigitRanges.decrement(d) : d }
                 else { let x = v.rounded(.down); c = Int(x) - ((ex && x == v) ? 1 : 0) }
             }
-            return try integerRule(a, c, unbounded: false, aboveInt: aboveInt, belowIntAbs: belowIntAbs)
+            return try integerRule(a, c, unbounded: lo == nil && hi == nil, aboveInt: aboveInt, belowIntAbs: belowIntAbs)
         }
-        if let h = hi, h.0 <= -limit { throw GrammarError.unsupportedKeyword("maximum", detail: "bound \(h.0) too large to enforce") }
-        if let l = lo, l.0 >= limit { throw GrammarError.unsupportedKeyword("minimum", detail: "bound \(l.0) too large to enforce") }
 
         var pieces: [Terminals.NumberPiece] = []
         let key: String
-        if isInteger {
-            var a: Int? = nil, c: Int? = nil
-            if let (v, ex) = lo { let x = v.rounded(.up); a = Int(x) + ((ex && x == v) ? 1 : 0) }
-            if let (v, ex) = hi { let x = v.rounded(.down); c = Int(x) - ((ex && x == v) ? 1 : 0) }
-            return try integerRule(a, c, unbounded: lo == nil && hi == nil)
-        }
         if lo == nil && hi == nil {
             pieces = [.init(negative: false, lo: 0, hi: nil, fraction: .any), .init(negative: true, lo: 0, hi: nil, fraction: .any)]
             guard let dfa = try Terminals.number(pieces: pieces, exponent: true, nonNegativeExponent: false, key: "n", spelling: numberSpelling) else {

@@ -85,6 +85,9 @@ final class SchemaGrammarTests: XCTestCase {
         XCTAssertFalse(runBytes(big, Array("9223372036854776000".utf8)))
         XCTAssertFalse(runBytes(big, Array("12345678901234567890".utf8)))
         XCTAssertFalse(runBytes(big, Array("-100000000000000000001".utf8)))
+        // An exact bound next to a huge inward one written as a Double: an error, not a trap.
+        XCTAssertThrowsError(try compile(schema(#"{"type":"integer","maximum":5,"minimum":1e300}"#)))
+        XCTAssertThrowsError(try compile(schema(#"{"type":"integer","minimum":-5,"maximum":-1e300}"#)))
         let ex = try compile(schema(#"{"type":"integer","exclusiveMaximum":9007199254740993}"#))
         XCTAssertTrue(runBytes(ex, Array("9007199254740992".utf8)))
         XCTAssertFalse(runBytes(ex, Array("9007199254740993".utf8)))
