@@ -14,7 +14,7 @@ let llamaHeaders: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-I\(llamaPrefix)/incl
 
 let package = Package(
     name: "Switchboard",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "switchboard", targets: ["switchboard"]),
         .library(name: "ChatAPI", targets: ["ChatAPI"]),

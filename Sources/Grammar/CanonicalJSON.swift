@@ -12,7 +12,7 @@ public enum CanonicalJSON {
     /// Also says whether some object has keys outside its schema's `properties` (which the
     /// generation policy never emits, so a matcher refuses such a document by design).
     public static func serializeReportingPolicy(_ value: JSONValue, schema: JSONValue) -> (text: String, hasUndeclaredProperties: Bool) {
-        let c = SchemaCompiler(builder: ProgramBuilder(), document: schema)
+        let c = SchemaCompiler(builder: ProgramBuilder(), document: schema, budget: .offline())
         var out = ""
         var flag = false
         write(value, schema, c, &out, depth: 0, &flag)

@@ -1,4 +1,5 @@
 import ChatAPI
+import JSONSchemaKit
 
 /// A grammar built from literal text, JSON-Schema-constrained JSON values, sequences,
 /// alternatives and repetitions — enough to describe tool-call wrappers such as
@@ -37,22 +38,24 @@ public struct GrammarCompiler: Sendable {
     }
 
     /// Compiles a JSON Schema into a grammar for one JSON value.
-    public func compile(schema: JSONValue) throws -> CompiledGrammar {
-        try compile(.json(schema: schema))
+    public func compile(schema: JSONValue, budget: WorkBudget = .offline()) throws -> CompiledGrammar {
+        try compile(.json(schema: schema), budget: budget)
     }
 
-    /// Compiles a grammar spec.
-    public func compile(_ spec: GrammarSpec) throws -> CompiledGrammar {
+    /// Compiles a grammar spec. Throws `GrammarError` for what cannot be enforced, and
+    /// `WorkBudgetExceeded` when the compilation costs more than `budget` allows.
+    public func compile(_ spec: GrammarSpec, budget: WorkBudget = .offline()) throws -> CompiledGrammar {
         let builder = ProgramBuilder()
-        let root = try GrammarCompiler.build(spec, builder, options)
+        let root = try GrammarCompiler.build(spec, builder, options, budget)
         let program = try builder.finish(root: root)
         return CompiledGrammar(runtime: GrammarRuntime(program: program, vocab: vocabulary), stateCount: builder.stateCount)
     }
 
-    static func build(_ spec: GrammarSpec, _ b: ProgramBuilder, _ options: GrammarOptions) throws -> Int32 {
+    static func build(_ spec: GrammarSpec, _ b: ProgramBuilder, _ options: GrammarOptions, _ budget: WorkBudget) throws -> Int32 {
+        try budget.spend()
         switch spec {
         case .json(let schema):
-            return try SchemaCompiler(builder: b, document: schema, options: options).rule(schema)
+            return try SchemaCompiler(builder: b, document: schema, options: options, budget: budget).rule(schema)
         case .literal(let text):
             let (r, start) = try b.newRule()
             b.accept(try b.literal(start, Array(text.utf8)))
@@ -62,7 +65,7 @@ public struct GrammarCompiler: Sendable {
             var cur = start
             for p in parts {
                 let next = try b.newState()
-                b.call(cur, try build(p, b, options), next)
+                b.call(cur, try build(p, b, options, budget), next)
                 cur = next
             }
             b.accept(cur)
@@ -71,11 +74,11 @@ public struct GrammarCompiler: Sendable {
             let (r, start) = try b.newRule()
             let end = try b.newState()
             b.accept(end)
-            for p in parts { b.call(start, try build(p, b, options), end) }
+            for p in parts { b.call(start, try build(p, b, options, budget), end) }
             return r
         case .repeated(let part, let minCount, let maxCount, let separator):
             if let maxCount, maxCount < minCount { throw GrammarError.unsatisfiable("repeat max < min") }
-            let item = try build(part, b, options)
+            let item = try build(part, b, options, budget)
             let (r, start) = try b.newRule()
             let cap = maxCount ?? max(minCount, 1)
             if cap > 5_000 { throw GrammarError.tooLarge("repetition bound \(cap)") }

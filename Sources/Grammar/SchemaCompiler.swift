@@ -1,4 +1,5 @@
 import ChatAPI
+import JSONSchemaKit
 
 /// Compiles JSON Schema (a `JSONValue`) into rules of a `ProgramBuilder`.
 ///
@@ -23,6 +24,7 @@ final class SchemaCompiler {
     let b: ProgramBuilder
     let document: JSONValue
     let options: GrammarOptions
+    let budget: WorkBudget
     private var memo: [String: Int32] = [:]
     private var refRules: [String: Int32] = [:]
     private var anyValue: Int32?
@@ -35,8 +37,9 @@ final class SchemaCompiler {
     /// its sibling keywords instead of adding to them.
     let refOverridesSiblings: Bool
 
-    init(builder: ProgramBuilder, document: JSONValue, options: GrammarOptions = GrammarOptions()) {
+    init(builder: ProgramBuilder, document: JSONValue, options: GrammarOptions = GrammarOptions(), budget: WorkBudget) {
         self.b = builder
+        self.budget = budget
         self.document = document
         let dialect = document["$schema"]?.stringValue ?? ""
         self.refOverridesSiblings = ["draft-03", "draft-04", "draft-06", "draft-07"].contains { dialect.contains($0) }
@@ -75,6 +78,7 @@ final class SchemaCompiler {
     // MARK: entry points
 
     func rule(_ schema: JSONValue) throws -> Int32 {
+        try budget.spend()
         depth += 1
         defer { depth -= 1 }
         if depth > 200 { throw GrammarError.tooLarge("schema nesting deeper than 200") }

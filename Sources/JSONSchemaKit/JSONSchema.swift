@@ -19,9 +19,10 @@ public struct JSONSchema: Sendable {
     let nodes: [SchemaNode]
     let integerLiteralsOnly: Bool
 
-    /// Compiles `json`; throws `SchemaError` naming the keyword and schema path when malformed.
-    public init(json: JSONValue) throws {
-        var compiler = SchemaCompiler(root: json)
+    /// Compiles `json`; throws `SchemaError` naming the keyword and schema path when malformed,
+    /// or `WorkBudgetExceeded` when compiling it costs more than `budget` allows.
+    public init(json: JSONValue, budget: WorkBudget = .offline()) throws {
+        var compiler = SchemaCompiler(root: json, budget: budget)
         try compiler.compile()
         self.json = json
         self.nodes = compiler.nodes
@@ -30,8 +31,8 @@ public struct JSONSchema: Sendable {
     }
 
     /// Checks that `json` is a usable schema (e.g. a tool's `parameters`) without keeping it.
-    public static func check(_ json: JSONValue) throws {
-        _ = try JSONSchema(json: json)
+    public static func check(_ json: JSONValue, budget: WorkBudget = .offline()) throws {
+        _ = try JSONSchema(json: json, budget: budget)
     }
 
     /// Keywords used by this schema that the validator treats as annotations only

@@ -46,6 +46,7 @@ struct SchemaCompiler {
 
     let root: JSONValue
     let draft: Draft
+    let budget: WorkBudget
     private(set) var nodes: [SchemaNode] = []
     private(set) var usedKeywords: Set<String> = []
     private var indexByPointer: [String: Int] = [:]
@@ -54,8 +55,9 @@ struct SchemaCompiler {
     private var baseByPointer: [String: String] = [:]
     private var resolvedReferences: [String: String] = [:]
 
-    init(root: JSONValue) {
+    init(root: JSONValue, budget: WorkBudget) {
         self.root = root
+        self.budget = budget
         draft = Draft(schemaURI: root["$schema"]?.stringValue)
     }
 
@@ -148,6 +150,7 @@ struct SchemaCompiler {
     /// Compiles the schema at `pointer` once; `known` is its value when the caller has it at hand.
     private mutating func compileSchema(at pointer: String, keyword: String, known: JSONValue? = nil) throws -> Int {
         if let existing = indexByPointer[pointer] { return existing }
+        try budget.spend()
         guard let value = known ?? JSONPointer.resolve(pointer, in: root) else {
             throw SchemaError(keyword: keyword, schemaPath: pointer, message: "no schema at this location")
         }
