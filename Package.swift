@@ -104,6 +104,9 @@ let package = Package(
         .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "ChatAPI"], exclude: ["Goldens"]),
         .testTarget(name: "LocalEngineTests", dependencies: ["LocalEngine", "ChatAPI"], swiftSettings: llamaHeaders),
         .testTarget(
+            name: "GatewayTests", dependencies: ["Gateway", "ChatAPI", "JSONSchemaKit"],
+            swiftSettings: llamaHeaders + [.swiftLanguageMode(.v6)]),
+        .testTarget(
             name: "ServerTests",
             dependencies: [
                 "Server", "Gateway", "ChatAPI", "JSONSchemaKit",

@@ -24,11 +24,27 @@ public struct ServedModel: Sendable {
     }
 }
 
-/// Routes requests to backends by model id.
+/// Routes requests to backends by model id, after checking the request's schemas, and guards
+/// the tool calls that come back.
 public struct ModelRouter: Sendable {
     public let models: [ServedModel]
+    /// Compiles (and remembers) the validators of requests' schemas.
+    public let schemaValidators: SchemaValidators
 
-    public init(models: [ServedModel]) { self.models = models }
+    public init(models: [ServedModel], schemaValidators: SchemaValidators) {
+        self.models = models
+        self.schemaValidators = schemaValidators
+    }
+
+    /// Starts `request` on its model's backend. Throws an `APIError` for an unknown model or an
+    /// invalid or too costly schema, before anything is generated; every tool call on the
+    /// returned stream has passed `ToolCallGuard`.
+    public func startCompletion(_ request: ChatCompletionRequest) async throws -> AsyncThrowingStream<ChatEvent, Error> {
+        let backend = try backend(for: request.model)
+        let schemas = try await schemaValidators.compile(request)
+        let events = try await backend.startCompletion(request)
+        return ToolCallGuard.guarded(events, plan: ToolCallPlan(request: request), schemas: schemas)
+    }
 
     /// The backend serving `model`, or a 404 in OpenAI's shape listing what is served.
     public func backend(for model: String) throws -> any ChatBackend {

@@ -24,6 +24,7 @@ public struct JSONSchema: Sendable {
     public init(json: JSONValue, budget: WorkBudget = .offline()) throws {
         var compiler = SchemaCompiler(root: json, budget: budget)
         try compiler.compile()
+        try ValidationCost.check(compiler.nodes, budget: budget)
         self.json = json
         self.nodes = compiler.nodes
         self.usedKeywords = compiler.usedKeywords

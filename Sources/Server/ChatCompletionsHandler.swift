@@ -32,11 +32,9 @@ struct ChatCompletionsHandler: Sendable {
     private func respond(_ request: Request, context: some RequestContext) async throws -> Response {
         try await request.body.consumeWithCancellationOnInboundClose { body in
             let chatRequest = try await decode(body)
-            try RequestSchemas.check(chatRequest)
-            let backend = try router.backend(for: chatRequest.model)
             let identity = CompletionIdentity.new(model: chatRequest.model, systemFingerprint: configuration.systemFingerprint,
                                                   now: Date().timeIntervalSince1970)
-            let events = try await backend.startCompletion(chatRequest)
+            let events = try await router.startCompletion(chatRequest)
             if chatRequest.stream {
                 return try await streamingResponse(events, request: chatRequest, identity: identity, logger: context.logger)
             }

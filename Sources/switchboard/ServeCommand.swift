@@ -36,6 +36,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-body-mb"), help: "Largest accepted request body, in MiB.")
     var maxBodyMB = 4
 
+    @Option(name: .customLong("compile-timeout"),
+            help: "Seconds one request's schema or grammar compilation may take; beyond it the request gets a 400 schema_too_complex.")
+    var compileTimeout = 2.0
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
@@ -56,10 +60,13 @@ struct ServeCommand: AsyncParsableCommand {
         if let contextSize { engineConfiguration.contextSize = contextSize }
         if let threads { engineConfiguration.threads = threads }
         let engine = try LocalEngine(configuration: engineConfiguration)
-        let models = ModelRouter(models: [
-            ServedModel(id: modelID, ownedBy: "switchboard", created: Int(Date().timeIntervalSince1970),
-                        backend: LocalChatBackend(engine: engine, modelID: modelID))
-        ])
+        let compileExecutor = CompileExecutor(timeLimit: .milliseconds(Int(compileTimeout * 1000)))
+        let models = ModelRouter(
+            models: [
+                ServedModel(id: modelID, ownedBy: "switchboard", created: Int(Date().timeIntervalSince1970),
+                            backend: LocalChatBackend(engine: engine, modelID: modelID, compileExecutor: compileExecutor))
+            ],
+            schemaValidators: SchemaValidators(executor: compileExecutor))
 
         var serverConfiguration = ServerConfiguration()
         serverConfiguration.host = host

@@ -25,7 +25,7 @@ struct ToolBenchCommand: AsyncParsableCommand {
         var configuration = LocalEngineConfiguration(modelPath: model)
         configuration.threads = threads
         let engine = try LocalEngine(configuration: configuration)
-        let backend = LocalChatBackend(engine: engine, modelID: "bench")
+        let backend = LocalChatBackend(engine: engine, modelID: "bench", compileExecutor: CompileExecutor())
         let body = """
         {"model": "bench", "temperature": 0, "tool_choice": "required", "max_tokens": 256,
          "messages": [{"role": "user", "content": "Find flights from Paris to Tokyo for two adults next Friday, economy, and list the three cheapest."}],
@@ -44,11 +44,11 @@ struct ToolBenchCommand: AsyncParsableCommand {
         var constrained: [Double] = [], free: [Double] = [], maskMicros: [Double] = [], counts: [Int] = []
         var sample = ""
         for repetition in 0...repetitions {
-            var call = try backend.generationRequest(for: request)
+            var call = try await backend.generationRequest(for: request)
             let processor = try XUnwrap(call.logitsProcessor as? GrammarLogitsProcessor)
             call.sampling.seed = 1
             let (c, tokens, text) = try await Self.measure(engine, call)
-            var plain = try backend.generationRequest(for: request)
+            var plain = try await backend.generationRequest(for: request)
             plain.logitsProcessor = BannedTokensProcessor(banned: engine.model.endOfGenerationTokens)
             plain.maxTokens = tokens
             let (f, _, _) = try await Self.measure(engine, plain)

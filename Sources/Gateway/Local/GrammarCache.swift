@@ -1,44 +1,38 @@
 import ChatAPI
 import Foundation
 import Grammar
+import JSONSchemaKit
 import LocalEngine
 
-/// Compiles output grammars against one model's vocabulary and keeps the results: clients send
-/// the same tools with every turn, and a compiled grammar also keeps the masks it has learned.
-/// The vocabulary (a walk over every token) is built on first use, not at start-up.
+/// Compiles output grammars against one model's vocabulary and keeps the outcomes: clients send
+/// the same tools with every turn, a compiled grammar also keeps the masks it has learned, and a
+/// refused or over-budget schema is refused again at once. The vocabulary (a walk over every
+/// token) is built on first use, not at start-up.
 final class GrammarCache: @unchecked Sendable {
     private let model: LlamaModel
     private let lock = NSLock()
     private var compiler: GrammarCompiler?  // guarded by `lock`
-    private var grammars: [String: CompiledGrammar] = [:]  // guarded by `lock`
-    private let capacity = 64
+    private let grammars = CompilationCache<CompiledGrammar>(capacity: 64)
+    private let schemaErrors = CompilationCache<GrammarError?>(capacity: 256)
 
     init(model: LlamaModel) { self.model = model }
 
-    /// The compiled grammar for `output`; throws `GrammarError` for a schema it cannot enforce.
-    func grammar(for output: OutputGrammar) throws -> CompiledGrammar {
-        lock.lock()
-        let cached = grammars[output.cacheKey]
-        lock.unlock()
-        if let cached { return cached }
-        let compiled = try sharedCompiler().compile(output.spec)
-        lock.lock()
-        if grammars.count >= capacity { grammars.removeAll() }
-        grammars[output.cacheKey] = compiled
-        lock.unlock()
-        return compiled
+    /// The compiled grammar for `output`; throws `GrammarError` for a schema it cannot enforce
+    /// and `WorkBudgetExceeded` when compiling costs more than `budget`.
+    func grammar(for output: OutputGrammar, budget: WorkBudget) throws -> CompiledGrammar {
+        try grammars.value(output.cacheKey) { try sharedCompiler().compile(output.spec, budget: budget) }
     }
 
     /// Why `schema` alone cannot be compiled (nil if it can): names the culprit when a combined
     /// grammar fails.
-    func schemaError(_ schema: JSONValue) -> GrammarError? {
-        do {
-            _ = try sharedCompiler().compile(schema: schema)
-            return nil
-        } catch let error as GrammarError {
-            return error
-        } catch {
-            return .invalidSchema("\(error)")
+    func schemaError(_ schema: JSONValue, budget: WorkBudget) throws -> GrammarError? {
+        try schemaErrors.value(schema.serialized()) {
+            do {
+                _ = try sharedCompiler().compile(schema: schema, budget: budget)
+                return nil
+            } catch let error as GrammarError {
+                return error
+            }
         }
     }
 

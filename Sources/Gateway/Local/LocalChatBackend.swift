@@ -1,10 +1,10 @@
 import ChatAPI
 import ChatTemplates
 import Grammar
+import JSONSchemaKit
 import LocalEngine
 import Logging
 
-/// Serves chat completions from a local GGUF model through `LocalEngine`.
 /// Serves chat completions from a local GGUF model through `LocalEngine`: renders the prompt
 /// (tools included), constrains the output with a grammar where the request demands a shape
 /// (tool calls, `response_format`), and parses tool calls back out of the generated text.
@@ -15,11 +15,14 @@ public struct LocalChatBackend: ChatBackend {
     /// it, otherwise `.generic` (tools described in the system prompt, calls as JSON).
     public let toolCallFormat: ToolCallFormat
     let grammars: GrammarCache
+    /// Where output grammars are compiled: off the cooperative pool, under a budget.
+    let compileExecutor: CompileExecutor
     let logger = Logger(label: "switchboard.local")
 
-    public init(engine: LocalEngine, modelID: String) {
+    public init(engine: LocalEngine, modelID: String, compileExecutor: CompileExecutor) {
         self.engine = engine
         self.modelID = modelID
+        self.compileExecutor = compileExecutor
         let model = engine.model
         var format = ToolCallFormat.detect(
             template: model.chatTemplate ?? "",
@@ -31,7 +34,7 @@ public struct LocalChatBackend: ChatBackend {
     }
 
     public func startCompletion(_ request: ChatCompletionRequest) async throws -> AsyncThrowingStream<ChatEvent, Error> {
-        let (generation, parsing) = try prepare(request)
+        let (generation, parsing) = try await prepare(request)
         let events = engine.generate(generation)
         // Re-emit through the tool-call parser, with engine errors translated to API errors;
         // cancelling the consumer of this stream cancels the task, which drops the engine's
@@ -78,13 +81,13 @@ public struct LocalChatBackend: ChatBackend {
     /// The engine request `request` becomes: rendered prompt, sampling, and the grammar
     /// processor when the output is constrained. For benchmarks and tests that drive the
     /// engine directly; `startCompletion` is the way to serve a request.
-    public func generationRequest(for request: ChatCompletionRequest) throws -> GenerationRequest {
-        try prepare(request).0
+    public func generationRequest(for request: ChatCompletionRequest) async throws -> GenerationRequest {
+        try await prepare(request).0
     }
 
     /// Maps an API request onto the engine's request (prompt, sampling, output grammar) and the
     /// output parser for its text, rejecting what a text model cannot do.
-    func prepare(_ request: ChatCompletionRequest) throws -> (GenerationRequest, ToolCallOutput) {
+    func prepare(_ request: ChatCompletionRequest) async throws -> (GenerationRequest, ToolCallOutput) {
         for (i, m) in request.messages.enumerated() {
             guard case .parts(let parts)? = m.content else { continue }
             for (j, part) in parts.enumerated() {
@@ -120,7 +123,7 @@ public struct LocalChatBackend: ChatBackend {
         g.sampling.frequencyPenalty = request.frequencyPenalty ?? 0
 
         if let output = OutputGrammar.make(plan: plan, responseFormat: request.responseFormat, format: toolCallFormat) {
-            let grammar = try compile(output, request: request, plan: plan)
+            let grammar = try await compile(output, request: request, plan: plan)
             g.logitsProcessor = GrammarLogitsProcessor(
                 grammar: grammar, activation: output.triggers.map { .afterTrigger($0) } ?? .immediately)
         }
@@ -130,27 +133,60 @@ public struct LocalChatBackend: ChatBackend {
         return (g, ToolCallOutput(parser: parser, functions: plan.functions, logger: logger))
     }
 
-    /// Compiles the output grammar; a schema the grammar cannot enforce is a 400 naming the
-    /// field and the keyword (never a silent fallback to unconstrained output).
-    private func compile(_ output: OutputGrammar, request: ChatCompletionRequest, plan: ToolCallPlan) throws -> CompiledGrammar {
-        do {
-            return try grammars.grammar(for: output)
-        } catch let error as GrammarError {
-            for function in plan.functions {
-                guard let schema = function.parameters, let problem = grammars.schemaError(schema) else { continue }
-                let index = request.tools.firstIndex { $0.name == function.name } ?? 0
-                throw APIError.invalidRequest(
-                    "Invalid schema for function '\(function.name)': \(problem). Local models enforce tool arguments while generating, so every keyword must be enforceable.",
-                    param: request.usesLegacyFunctions ? "functions[\(index)].parameters" : "tools[\(index)].function.parameters",
-                    code: "unsupported_schema")
+    /// Compiles the output grammar off the cooperative pool, under the executor's budget. A
+    /// schema the grammar cannot enforce is a 400 naming the field and the keyword (never a
+    /// silent fallback to unconstrained output); one too costly to compile is a 400
+    /// `schema_too_complex` naming the field.
+    private func compile(_ output: OutputGrammar, request: ChatCompletionRequest, plan: ToolCallPlan) async throws -> CompiledGrammar {
+        let grammars = self.grammars
+        let sources = RequestSchemas.sources(of: request).filter { entry in
+            if case .function(let name, _, _) = entry.source { return plan.functions.contains { $0.name == name } }
+            return true
+        }
+        let outcome: Result<CompiledGrammar, CompileFailure> = try await compileExecutor.run { budget in
+            do {
+                return .success(try grammars.grammar(for: output, budget: budget))
+            } catch let error as GrammarError {
+                // Name the schema at fault by compiling each alone (each outcome is cached too).
+                for entry in sources {
+                    do {
+                        if let problem = try grammars.schemaError(entry.schema, budget: budget) {
+                            return .failure(.unenforceable(entry.source, problem))
+                        }
+                    } catch let exceeded as WorkBudgetExceeded {
+                        return .failure(.overBudget(entry.source, exceeded))
+                    }
+                }
+                return .failure(.combined(error))
+            } catch let exceeded as WorkBudgetExceeded {
+                // The combined grammar ran out; blame the largest schema, the likeliest culprit.
+                let culprit = sources.max { $0.schema.serialized().utf8.count < $1.schema.serialized().utf8.count }
+                return .failure(.overBudget(culprit?.source, exceeded))
             }
-            if case .jsonSchema(_, _, let schema?, _) = request.responseFormat, let problem = grammars.schemaError(schema) {
-                throw APIError.invalidRequest(
-                    "Invalid schema for response_format: \(problem). Local models enforce the schema while generating, so every keyword must be enforceable.",
-                    param: "response_format.json_schema.schema", code: "unsupported_schema")
-            }
+        }
+        switch outcome {
+        case .success(let grammar):
+            return grammar
+        case .failure(.unenforceable(let source, let problem)):
+            throw APIError.invalidRequest(
+                "Invalid schema for \(source.owner): \(problem). Local models enforce it while generating, so every keyword must be enforceable.",
+                param: source.param, code: "unsupported_schema")
+        case .failure(.overBudget(let source?, let exceeded)):
+            throw source.error(for: exceeded)
+        case .failure(.overBudget(nil, let exceeded)):
+            if exceeded.reason == .cancelled { throw CancellationError() }
+            throw APIError.invalidRequest("The requested output is too complex to compile within this server's limits (\(exceeded.detail)).",
+                                          param: "tools", code: "schema_too_complex")
+        case .failure(.combined(let error)):
             throw APIError.invalidRequest("The requested output cannot be enforced on model '\(modelID)': \(error).",
                                           param: "tools", code: "unsupported_schema")
         }
+    }
+
+    /// Why an output grammar could not be compiled, with the schema at fault where known.
+    private enum CompileFailure: Error {
+        case unenforceable(SchemaSource, GrammarError)
+        case overBudget(SchemaSource?, WorkBudgetExceeded)
+        case combined(GrammarError)
     }
 }

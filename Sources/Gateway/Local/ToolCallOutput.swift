@@ -1,6 +1,5 @@
 import ChatAPI
 import ChatTemplates
-import JSONSchemaKit
 import Logging
 
 /// Turns the engine's text into the client's events: text, reasoning, and tool calls parsed
@@ -11,21 +10,13 @@ struct ToolCallOutput {
     private var parser: ToolCallStreamParser?
     /// Parser index → client index and id, for calls that started.
     private var started: [Int: (index: Int, id: String)] = [:]
-    private var arguments: [Int: String] = [:]
     private var finishedCalls = 0
-    private var callNames: [Int: String] = [:]
     private let declared: Set<String>
-    private let schemas: [String: JSONSchema]
     private let logger: Logger
 
     /// `parser` nil: the output is plain text (no tools offered, or `tool_choice: "none"`).
     init(parser: ToolCallStreamParser?, functions: [FunctionDefinition], logger: Logger) {
         self.parser = parser
-        var schemas: [String: JSONSchema] = [:]
-        for f in functions {
-            if let p = f.parameters, let s = try? JSONSchema(json: p) { schemas[f.name] = s }
-        }
-        self.schemas = schemas
         self.declared = Set(functions.map(\.name))
         self.logger = logger
     }
@@ -66,17 +57,13 @@ struct ToolCallOutput {
             // Ids are ours even where the format writes one: the model's may repeat across turns.
             let call = (index: started.count, id: Self.newCallID())
             started[index] = call
-            callNames[index] = name
-            arguments[index] = ""
             return [.toolCallStarted(index: call.index, id: call.id, name: name)]
         case .argumentsDelta(let index, let fragment):
             guard let call = started[index] else { return [] }
-            arguments[index, default: ""] += fragment
             return [.toolCallArgumentsDelta(index: call.index, fragment: fragment)]
         case .toolCallFinished(let index):
             guard started[index] != nil else { return [] }
             finishedCalls += 1
-            checkArguments(index)
             return []
         case .malformedToolCall(let index, let text, let reason):
             // Only reachable where generation was not constrained; a call already announced to
@@ -84,18 +71,6 @@ struct ToolCallOutput {
             logger.warning("model wrote a malformed tool call", metadata: ["reason": "\(reason)", "text": "\(text.prefix(200))"])
             if started[index] == nil { return [.textDelta(text)] }
             return []
-        }
-    }
-
-    /// Constrained decoding guarantees valid arguments; this re-checks with the validator so a
-    /// grammar bug shows up in the log rather than silently in a client.
-    private func checkArguments(_ index: Int) {
-        guard let name = callNames[index], let schema = schemas[name], let text = arguments[index],
-              let value = try? JSONValue(parsing: text) else { return }
-        let errors = schema.validate(value)
-        if !errors.isEmpty {
-            logger.error("tool call arguments fail their schema", metadata: [
-                "function": "\(name)", "errors": "\(errors.prefix(3))"])
         }
     }
 
