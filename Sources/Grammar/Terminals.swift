@@ -1,5 +1,6 @@
 import ChatAPI
 import Foundation
+import JSONSchemaKit
 
 /// Builds (and caches process-wide) the byte DFAs of JSON strings and numbers. Identical
 /// terminals get the same `ByteDFA` instance, so per-vocabulary token-walk caches keyed by the
@@ -39,9 +40,10 @@ enum Terminals {
     ///
     /// `excludingPatterns` and `excludingNames` remove values: the decoded value must match none
     /// of those patterns and equal none of those names (used for `patternProperties`,
-    /// additional-property keys and `not` of string values).
+    /// additional-property keys and `not` of string values). Parsing the patterns and building
+    /// their automata spend from `budget`.
     static func string(patterns: [String], minLength: Int, maxLength: Int?,
-                       excludingPatterns: [String] = [], excludingNames: [String] = []) throws -> ByteDFA? {
+                       excludingPatterns: [String] = [], excludingNames: [String] = [], budget: WorkBudget) throws -> ByteDFA? {
         var key = "s|\(minLength)|\(maxLength.map(String.init) ?? "")|" + patterns.joined(separator: "\u{0}")
         if !excludingPatterns.isEmpty || !excludingNames.isEmpty {
             key += "|not|" + excludingPatterns.joined(separator: "\u{0}") + "|names|" + excludingNames.joined(separator: "\u{0}")
@@ -52,19 +54,19 @@ enum Terminals {
             }
             if minLength > 2_000 { throw GrammarError.tooLarge("minLength \(minLength) (limit 2000)") }
             var negated: [CodePointNFA] = []
-            for p in excludingPatterns { negated.append(try CodePointNFA.forPattern(p)) }
-            if !excludingNames.isEmpty { negated.append(try CodePointNFA.forLiterals(excludingNames)) }
-            if patterns.isEmpty && negated.isEmpty { return try lengthOnlyString(minLength: minLength, maxLength: maxLength, key: key) }
+            for p in excludingPatterns { negated.append(try CodePointNFA.forPattern(p, budget: budget)) }
+            if !excludingNames.isEmpty { negated.append(try CodePointNFA.forLiterals(excludingNames, budget: budget)) }
+            if patterns.isEmpty && negated.isEmpty { return try lengthOnlyString(minLength: minLength, maxLength: maxLength, key: key, budget: budget) }
             var nfas: [CodePointNFA] = []
-            for p in patterns { nfas.append(try CodePointNFA.forPattern(p)) }
+            for p in patterns { nfas.append(try CodePointNFA.forPattern(p, budget: budget)) }
             return try buildString(nfas, negated: negated, minLength: minLength, maxLength: maxLength, key: key)
         }
     }
 
     /// True when `value` matches the ECMA-262 `pattern` (search semantics), decided with the
     /// same automaton the grammar uses.
-    static func matches(_ value: String, pattern: String) throws -> Bool {
-        guard let dfa = try string(patterns: [pattern], minLength: 0, maxLength: nil) else { return false }
+    static func matches(_ value: String, pattern: String, budget: WorkBudget) throws -> Bool {
+        guard let dfa = try string(patterns: [pattern], minLength: 0, maxLength: nil, budget: budget) else { return false }
         var s: Int32 = 0
         for byte in JSONValue.quoted(value).utf8 {
             s = dfa.step(s, byte)
@@ -202,7 +204,7 @@ enum Terminals {
 
     /// Strings with only length bounds, built directly as (count × character-state) without
     /// subset construction.
-    private static func lengthOnlyString(minLength: Int, maxLength: Int?, key: String) throws -> ByteDFA? {
+    private static func lengthOnlyString(minLength: Int, maxLength: Int?, key: String, budget: WorkBudget) throws -> ByteDFA? {
         let c = charDFA
         let cap = maxLength ?? minLength
         let inner = (0..<c.stateCount).filter { !c.accepting[$0] }  // character states (0 = start)
@@ -246,7 +248,7 @@ enum Terminals {
         // state of an unbounded string does, so masks there reuse that string's cached walks
         // instead of walking the vocabulary once per character count.
         var overlay: ByteDFA.Overlay?
-        if let maxLength, let unbounded = try string(patterns: [], minLength: 0, maxLength: nil) {
+        if let maxLength, let unbounded = try string(patterns: [], minLength: 0, maxLength: nil, budget: budget) {
             var mimics = [Int32](repeating: -1, count: stateCount)
             var capacity = [Int32](repeating: 0, count: stateCount)
             for count in minLength...max(minLength, maxLength) where count <= maxLength {
