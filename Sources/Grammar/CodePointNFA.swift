@@ -71,8 +71,12 @@ struct CodePointNFA {
                 cur = next
             }
             if !endAnchored {
+                // A fresh state: `cur` may be the start state other alternatives share.
+                let loop = try nfa.add()
+                nfa.eps[Int(cur)].append(loop)
                 try nfa.spendEdge(budget)
-                nfa.edges[Int(cur)].append((.all, cur))
+                nfa.edges[Int(loop)].append((.all, loop))
+                cur = loop
             }
             nfa.eps[Int(cur)].append(e)
         }

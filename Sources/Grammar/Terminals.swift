@@ -59,7 +59,7 @@ enum Terminals {
             if patterns.isEmpty && negated.isEmpty { return try lengthOnlyString(minLength: minLength, maxLength: maxLength, key: key, budget: budget) }
             var nfas: [CodePointNFA] = []
             for p in patterns { nfas.append(try CodePointNFA.forPattern(p, budget: budget)) }
-            return try buildString(nfas, negated: negated, minLength: minLength, maxLength: maxLength, key: key)
+            return try buildString(nfas, negated: negated, minLength: minLength, maxLength: maxLength, key: key, budget: budget)
         }
     }
 
@@ -76,28 +76,39 @@ enum Terminals {
     }
 
     /// Product of the pattern NFAs (if any) and a code-point counter, spelled in JSON bytes.
-    private static func buildString(_ nfas: [CodePointNFA], negated: [CodePointNFA], minLength: Int, maxLength: Int?, key: String) throws -> ByteDFA? {
+    private static func buildString(_ nfas: [CodePointNFA], negated: [CodePointNFA], minLength: Int, maxLength: Int?, key: String,
+                                    budget: WorkBudget) throws -> ByteDFA? {
         // Epsilon-free view of each pattern NFA: closure-expanded edges and acceptance.
         struct Flat { var edges: [[(CodePointSet, Int32)]]; var accepting: [Bool]; var startSet: [Int32] }
-        func flatten(_ n: CodePointNFA) -> Flat {
+        // Closures grow quadratically along chains of optional copies (`(?:a?){n}`): bounded
+        // here so such a pattern is refused instead of exhausting memory.
+        let maxFlatEntries = 10_000_000
+        var flatEntries = 0
+        func flatten(_ n: CodePointNFA) throws -> Flat {
             let count = n.edges.count
             var closures: [[Int32]] = []
             for s in 0..<count {
                 var seen: Set<Int32> = [Int32(s)]
                 var stack = [Int32(s)]
                 while let x = stack.popLast() { for t in n.eps[Int(x)] where !seen.contains(t) { seen.insert(t); stack.append(t) } }
+                try budget.spend(seen.count)
                 closures.append(Array(seen))
             }
             var edges: [[(CodePointSet, Int32)]] = []
             var acc: [Bool] = []
             for s in 0..<count {
                 edges.append(closures[s].flatMap { n.edges[Int($0)] })
+                flatEntries += closures[s].count + edges[s].count
+                if flatEntries > maxFlatEntries {
+                    throw GrammarError.tooLarge("string pattern automata need more than \(maxFlatEntries) closure entries")
+                }
+                try budget.spend(edges[s].count)
                 acc.append(closures[s].contains(n.accept))
             }
             return Flat(edges: edges, accepting: acc, startSet: [0])
         }
-        let flats = nfas.map(flatten)
-        let negFlats = negated.map(flatten)
+        let flats = try nfas.map(flatten)
+        let negFlats = try negated.map(flatten)
         let cap = maxLength ?? minLength
         // Product state: one state per pattern NFA, the subset of states of every excluded
         // pattern's NFA (determinized on the fly, so "matches none" is decidable), plus a count.
@@ -120,6 +131,7 @@ enum Terminals {
         nfa.byte(start, 0x22, try id(p0))
         var qi = 0
         while qi < queue.count {
+            try budget.spend()
             let p = queue[qi]; qi += 1
             let from = ids[p]!
             let acceptsHere = p.count >= minLength && zip(flats, p.states).allSatisfy { $0.accepting[Int($1)] }
@@ -137,6 +149,7 @@ enum Terminals {
                         if !both.isEmpty { nextMoves.append((both, targets + [t])) }
                     }
                 }
+                try budget.spend(nextMoves.count)
                 moves = nextMoves
             }
             // Split every joint move by the excluded patterns' subset transitions.
@@ -156,6 +169,7 @@ enum Terminals {
                             let outside = ps.subtracting(es)
                             if !outside.isEmpty { refined.append((outside, ts)) }
                         }
+                        try budget.spend(refined.count)
                         parts = refined
                     }
                     for (ps, ts) in parts { pieces.append((ps, targets, negs + [ts.sorted()])) }

@@ -106,3 +106,15 @@ final class SharedSchemaReadingTests: XCTestCase {
         }
     }
 }
+
+final class PatternAutomatonBudgetTests: XCTestCase {
+    /// A chain of optional copies has quadratic epsilon closures (about 40 million entries
+    /// here); building them spends from the budget instead of running unchecked.
+    func testQuadraticClosuresSpendFromTheBudget() {
+        let budget = WorkBudget(time: nil, maxSteps: 2_000_000)
+        let schemaValue: JSONValue = .object(["type": "string", "pattern": "^(?:a?){9000}$"])
+        XCTAssertThrowsError(try GrammarCompiler(vocabulary: SyntheticVocab.shared).compile(schema: schemaValue, budget: budget)) { error in
+            XCTAssertEqual((error as? WorkBudgetExceeded)?.reason, .steps, "\(error)")
+        }
+    }
+}
