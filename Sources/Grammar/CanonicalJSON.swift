@@ -12,10 +12,13 @@ public enum CanonicalJSON {
     /// Also says whether some object has keys outside its schema's `properties` (which the
     /// generation policy never emits, so a matcher refuses such a document by design).
     public static func serializeReportingPolicy(_ value: JSONValue, schema: JSONValue) -> (text: String, hasUndeclaredProperties: Bool) {
-        let c = SchemaCompiler(builder: ProgramBuilder(), document: schema, budget: .offline())
+        guard let c = try? SchemaCompiler(builder: ProgramBuilder(), document: schema, budget: .offline()) else {
+            return (value.serialized(), false)
+        }
         var out = ""
         var flag = false
-        write(value, schema, c, &out, depth: 0, &flag)
+        // The compiler's copy of the schema: its references resolve from the root.
+        write(value, c.document, c, &out, depth: 0, &flag)
         return (out, flag)
     }
 
@@ -90,7 +93,7 @@ public enum CanonicalJSON {
             let patterns = eff["patternProperties"]?.objectValue ?? [:]
             var subschema: [String: JSONValue] = [:]
             for k in keys {
-                let matching = patterns.filter { (try? Terminals.matches(k, pattern: $0.key)) == true }.map { $0.value }
+                let matching = patterns.filter { (try? Terminals.matches(k, pattern: $0.key, budget: c.budget)) == true }.map { $0.value }
                 let own = props[k].map { [$0] } ?? []
                 if own.isEmpty && matching.isEmpty {
                     if !order.isEmpty { flag = true }

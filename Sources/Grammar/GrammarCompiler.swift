@@ -55,7 +55,8 @@ public struct GrammarCompiler: Sendable {
         try budget.spend()
         switch spec {
         case .json(let schema):
-            return try SchemaCompiler(builder: b, document: schema, options: options, budget: budget).rule(schema)
+            let compiler = try SchemaCompiler(builder: b, document: schema, options: options, budget: budget)
+            return try compiler.rule(compiler.document)
         case .literal(let text):
             let (r, start) = try b.newRule()
             b.accept(try b.literal(start, Array(text.utf8)))

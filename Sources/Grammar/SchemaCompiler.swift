@@ -22,7 +22,11 @@ import JSONSchemaKit
 /// number bounds, `multipleOf` other than 1) make compilation fail with an error naming them.
 final class SchemaCompiler {
     let b: ProgramBuilder
+    /// The schema document with every `$ref` rewritten to a JSON Pointer from its root, so a
+    /// reference means the same wherever merging or memoization moves the schema holding it.
     let document: JSONValue
+    /// `$id`/anchor/`$ref` resolution, shared with the validator.
+    private var references: SchemaDocument
     let options: GrammarOptions
     let budget: WorkBudget
     private var memo: [String: Int32] = [:]
@@ -37,12 +41,15 @@ final class SchemaCompiler {
     /// its sibling keywords instead of adding to them.
     let refOverridesSiblings: Bool
 
-    init(builder: ProgramBuilder, document: JSONValue, options: GrammarOptions = GrammarOptions(), budget: WorkBudget) {
+    /// Compile the document's root with `rule(document)` (its references rewritten), not with
+    /// the value passed here.
+    init(builder: ProgramBuilder, document: JSONValue, options: GrammarOptions = GrammarOptions(), budget: WorkBudget) throws {
         self.b = builder
         self.budget = budget
-        self.document = document
-        let dialect = document["$schema"]?.stringValue ?? ""
-        self.refOverridesSiblings = ["draft-03", "draft-04", "draft-06", "draft-07"].contains { dialect.contains($0) }
+        var references = try SchemaDocument(root: document, budget: budget)
+        self.document = try references.withPointerReferences(budget)
+        self.references = references
+        self.refOverridesSiblings = references.draft.refOverridesSiblings
         self.options = options
         self.numberSpelling = Terminals.NumberSpelling(
             integersMayHaveZeroFraction: options.integersMayHaveZeroFraction, maxIntegerDigits: options.maxIntegerDigits,
@@ -152,44 +159,16 @@ final class SchemaCompiler {
         return r
     }
 
+    /// The schema `ref` designates. After `withPointerReferences` every resolvable reference
+    /// is a pointer from the root; others fail here as they fail in the validator.
     func resolve(_ ref: String) throws -> JSONValue {
-        guard ref.hasPrefix("#") else { throw GrammarError.unresolvedReference(ref) }
-        var pointer = String(ref.dropFirst())
-        if pointer.isEmpty { return document }
-        guard pointer.hasPrefix("/") else {
-            // `#name` anchors: look for a matching $anchor.
-            if let found = findAnchor(String(pointer), in: document) { return found }
-            throw GrammarError.unresolvedReference(ref)
+        do {
+            let pointer = try references.resolve(ref, keyword: "$ref", at: "")
+            guard let target = SchemaDocument.schema(at: pointer, in: document) else { throw GrammarError.unresolvedReference(ref) }
+            return target
+        } catch let error as SchemaError {
+            throw GrammarError.unresolvedReference("\(ref) (\(error.message))")
         }
-        pointer.removeFirst()
-        var cur = document
-        for rawPart in pointer.split(separator: "/", omittingEmptySubsequences: false) {
-            let part = (rawPart.removingPercentEncoding ?? String(rawPart))
-                .replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
-            switch cur {
-            case .object(let o):
-                guard let next = o[part] else { throw GrammarError.unresolvedReference(ref) }
-                cur = next
-            case .array(let a):
-                guard let i = Int(part), i >= 0, i < a.count else { throw GrammarError.unresolvedReference(ref) }
-                cur = a[i]
-            default:
-                throw GrammarError.unresolvedReference(ref)
-            }
-        }
-        return cur
-    }
-
-    private func findAnchor(_ name: String, in v: JSONValue) -> JSONValue? {
-        switch v {
-        case .object(let o):
-            if o["$anchor"]?.stringValue == name { return v }
-            for (_, x) in o { if let f = findAnchor(name, in: x) { return f } }
-        case .array(let a):
-            for x in a { if let f = findAnchor(name, in: x) { return f } }
-        default: break
-        }
-        return nil
     }
 
     // MARK: allOf merging
@@ -299,7 +278,7 @@ final class SchemaCompiler {
                 // additionalProperties covers the names that side neither declares nor matches
                 // with a pattern (a matched name gets the pattern's schema when compiled).
                 for (pk, pv) in props where try declared[pk] == nil
-                    && !patterns.contains(where: { try Terminals.matches(pk, pattern: $0) }) {
+                    && !patterns.contains(where: { try Terminals.matches(pk, pattern: $0, budget: budget) }) {
                     if case .bool(false) = addl { props[pk] = .bool(false) }
                     else { props[pk] = .object(["allOf": .array([pv, addl])]) }
                 }
@@ -434,7 +413,7 @@ final class SchemaCompiler {
         let excluded = (o["$notPatterns"]?.arrayValue ?? []).compactMap { $0.stringValue }
         let excludedNames = (o["$notNames"]?.arrayValue ?? []).compactMap { $0.stringValue }
         guard let dfa = try Terminals.string(patterns: patterns, minLength: minL, maxLength: maxL,
-                                             excludingPatterns: excluded, excludingNames: excludedNames) else {
+                                             excludingPatterns: excluded, excludingNames: excludedNames, budget: budget) else {
             return try b.newRule().rule
         }
         return b.terminalRule(dfa)
@@ -645,13 +624,13 @@ final class SchemaCompiler {
         for r in (o["required"]?.arrayValue ?? []).compactMap({ $0.stringValue }) where !props.contains(where: { $0.0 == r }) {
             // A required name that is not declared gets its schema from the patterns it
             // matches, else from additionalProperties.
-            let matching = try patternProps.filter { try Terminals.matches(r, pattern: $0.0) }.map { $0.1 }
+            let matching = try patternProps.filter { try Terminals.matches(r, pattern: $0.0, budget: budget) }.map { $0.1 }
             props.append((r, matching.isEmpty ? (addl ?? .bool(true)) : .object(["allOf": .array(matching)])))
         }
         // Declared names that match a pattern must satisfy that pattern's schema too.
         if !patternProps.isEmpty {
             for k in props.indices {
-                let matching = try patternProps.filter { try Terminals.matches(props[k].0, pattern: $0.0) }.map { $0.1 }
+                let matching = try patternProps.filter { try Terminals.matches(props[k].0, pattern: $0.0, budget: budget) }.map { $0.1 }
                 if !matching.isEmpty { props[k].1 = .object(["allOf": .array([props[k].1] + matching)]) }
             }
         }
@@ -701,10 +680,10 @@ final class SchemaCompiler {
             let others = patterns.indices.filter { !region.contains($0) }.map { patterns[$0] }
             let dfa: ByteDFA?
             if region.count == 1 {
-                dfa = try Terminals.string(patterns: matched, minLength: 0, maxLength: nil, excludingPatterns: others, excludingNames: declaredNames)
+                dfa = try Terminals.string(patterns: matched, minLength: 0, maxLength: nil, excludingPatterns: others, excludingNames: declaredNames, budget: budget)
             } else {
                 // An overlap too costly to build is left out: such keys are refused (narrowing).
-                dfa = try? Terminals.string(patterns: matched, minLength: 0, maxLength: nil, excludingPatterns: others, excludingNames: declaredNames)
+                dfa = try? Terminals.string(patterns: matched, minLength: 0, maxLength: nil, excludingPatterns: others, excludingNames: declaredNames, budget: budget)
             }
             guard let dfa else { continue }
             let schemas = region.map { patternProps[$0].1 }
@@ -719,7 +698,7 @@ final class SchemaCompiler {
             if patterns.isEmpty {
                 extras.append((try keyRule(excluding: declaredNames), try rule(addl ?? .bool(true))))
             } else if let dfa = try Terminals.string(patterns: [], minLength: 0, maxLength: nil,
-                                                     excludingPatterns: patterns, excludingNames: declaredNames) {
+                                                     excludingPatterns: patterns, excludingNames: declaredNames, budget: budget) {
                 extras.append((b.terminalRule(dfa), try rule(addl ?? .bool(true))))
             }
         }
@@ -790,7 +769,7 @@ final class SchemaCompiler {
         anyValue = value
         let vEnd = try b.newState()
         b.accept(vEnd)
-        let str = b.terminalRule(try Terminals.string(patterns: [], minLength: 0, maxLength: nil)!)
+        let str = b.terminalRule(try Terminals.string(patterns: [], minLength: 0, maxLength: nil, budget: budget)!)
         let num = b.terminalRule(try Terminals.number(
             pieces: [.init(negative: false, lo: 0, hi: nil, fraction: .any), .init(negative: true, lo: 0, hi: nil, fraction: .any)],
             exponent: true, nonNegativeExponent: false, key: "n", spelling: numberSpelling)!)

@@ -1,5 +1,6 @@
 import ChatAPI
 import Foundation
+import JSONSchemaKit
 
 /// Builds (and caches process-wide) the byte DFAs of JSON strings and numbers. Identical
 /// terminals get the same `ByteDFA` instance, so per-vocabulary token-walk caches keyed by the
@@ -39,9 +40,10 @@ enum Terminals {
     ///
     /// `excludingPatterns` and `excludingNames` remove values: the decoded value must match none
     /// of those patterns and equal none of those names (used for `patternProperties`,
-    /// additional-property keys and `not` of string values).
+    /// additional-property keys and `not` of string values). Parsing the patterns and building
+    /// their automata spend from `budget`.
     static func string(patterns: [String], minLength: Int, maxLength: Int?,
-                       excludingPatterns: [String] = [], excludingNames: [String] = []) throws -> ByteDFA? {
+                       excludingPatterns: [String] = [], excludingNames: [String] = [], budget: WorkBudget) throws -> ByteDFA? {
         var key = "s|\(minLength)|\(maxLength.map(String.init) ?? "")|" + patterns.joined(separator: "\u{0}")
         if !excludingPatterns.isEmpty || !excludingNames.isEmpty {
             key += "|not|" + excludingPatterns.joined(separator: "\u{0}") + "|names|" + excludingNames.joined(separator: "\u{0}")
@@ -52,19 +54,19 @@ enum Terminals {
             }
             if minLength > 2_000 { throw GrammarError.tooLarge("minLength \(minLength) (limit 2000)") }
             var negated: [CodePointNFA] = []
-            for p in excludingPatterns { negated.append(try CodePointNFA.forPattern(p)) }
-            if !excludingNames.isEmpty { negated.append(try CodePointNFA.forLiterals(excludingNames)) }
-            if patterns.isEmpty && negated.isEmpty { return try lengthOnlyString(minLength: minLength, maxLength: maxLength, key: key) }
+            for p in excludingPatterns { negated.append(try CodePointNFA.forPattern(p, budget: budget)) }
+            if !excludingNames.isEmpty { negated.append(try CodePointNFA.forLiterals(excludingNames, budget: budget)) }
+            if patterns.isEmpty && negated.isEmpty { return try lengthOnlyString(minLength: minLength, maxLength: maxLength, key: key, budget: budget) }
             var nfas: [CodePointNFA] = []
-            for p in patterns { nfas.append(try CodePointNFA.forPattern(p)) }
-            return try buildString(nfas, negated: negated, minLength: minLength, maxLength: maxLength, key: key)
+            for p in patterns { nfas.append(try CodePointNFA.forPattern(p, budget: budget)) }
+            return try buildString(nfas, negated: negated, minLength: minLength, maxLength: maxLength, key: key, budget: budget)
         }
     }
 
     /// True when `value` matches the ECMA-262 `pattern` (search semantics), decided with the
     /// same automaton the grammar uses.
-    static func matches(_ value: String, pattern: String) throws -> Bool {
-        guard let dfa = try string(patterns: [pattern], minLength: 0, maxLength: nil) else { return false }
+    static func matches(_ value: String, pattern: String, budget: WorkBudget) throws -> Bool {
+        guard let dfa = try string(patterns: [pattern], minLength: 0, maxLength: nil, budget: budget) else { return false }
         var s: Int32 = 0
         for byte in JSONValue.quoted(value).utf8 {
             s = dfa.step(s, byte)
@@ -74,28 +76,39 @@ enum Terminals {
     }
 
     /// Product of the pattern NFAs (if any) and a code-point counter, spelled in JSON bytes.
-    private static func buildString(_ nfas: [CodePointNFA], negated: [CodePointNFA], minLength: Int, maxLength: Int?, key: String) throws -> ByteDFA? {
+    private static func buildString(_ nfas: [CodePointNFA], negated: [CodePointNFA], minLength: Int, maxLength: Int?, key: String,
+                                    budget: WorkBudget) throws -> ByteDFA? {
         // Epsilon-free view of each pattern NFA: closure-expanded edges and acceptance.
         struct Flat { var edges: [[(CodePointSet, Int32)]]; var accepting: [Bool]; var startSet: [Int32] }
-        func flatten(_ n: CodePointNFA) -> Flat {
+        // Closures grow quadratically along chains of optional copies (`(?:a?){n}`): bounded
+        // here so such a pattern is refused instead of exhausting memory.
+        let maxFlatEntries = 10_000_000
+        var flatEntries = 0
+        func flatten(_ n: CodePointNFA) throws -> Flat {
             let count = n.edges.count
             var closures: [[Int32]] = []
             for s in 0..<count {
                 var seen: Set<Int32> = [Int32(s)]
                 var stack = [Int32(s)]
                 while let x = stack.popLast() { for t in n.eps[Int(x)] where !seen.contains(t) { seen.insert(t); stack.append(t) } }
+                try budget.spend(seen.count)
                 closures.append(Array(seen))
             }
             var edges: [[(CodePointSet, Int32)]] = []
             var acc: [Bool] = []
             for s in 0..<count {
                 edges.append(closures[s].flatMap { n.edges[Int($0)] })
+                flatEntries += closures[s].count + edges[s].count
+                if flatEntries > maxFlatEntries {
+                    throw GrammarError.tooLarge("string pattern automata need more than \(maxFlatEntries) closure entries")
+                }
+                try budget.spend(edges[s].count)
                 acc.append(closures[s].contains(n.accept))
             }
             return Flat(edges: edges, accepting: acc, startSet: [0])
         }
-        let flats = nfas.map(flatten)
-        let negFlats = negated.map(flatten)
+        let flats = try nfas.map(flatten)
+        let negFlats = try negated.map(flatten)
         let cap = maxLength ?? minLength
         // Product state: one state per pattern NFA, the subset of states of every excluded
         // pattern's NFA (determinized on the fly, so "matches none" is decidable), plus a count.
@@ -118,6 +131,7 @@ enum Terminals {
         nfa.byte(start, 0x22, try id(p0))
         var qi = 0
         while qi < queue.count {
+            try budget.spend()
             let p = queue[qi]; qi += 1
             let from = ids[p]!
             let acceptsHere = p.count >= minLength && zip(flats, p.states).allSatisfy { $0.accepting[Int($1)] }
@@ -135,6 +149,7 @@ enum Terminals {
                         if !both.isEmpty { nextMoves.append((both, targets + [t])) }
                     }
                 }
+                try budget.spend(nextMoves.count)
                 moves = nextMoves
             }
             // Split every joint move by the excluded patterns' subset transitions.
@@ -154,6 +169,7 @@ enum Terminals {
                             let outside = ps.subtracting(es)
                             if !outside.isEmpty { refined.append((outside, ts)) }
                         }
+                        try budget.spend(refined.count)
                         parts = refined
                     }
                     for (ps, ts) in parts { pieces.append((ps, targets, negs + [ts.sorted()])) }
@@ -202,7 +218,7 @@ enum Terminals {
 
     /// Strings with only length bounds, built directly as (count × character-state) without
     /// subset construction.
-    private static func lengthOnlyString(minLength: Int, maxLength: Int?, key: String) throws -> ByteDFA? {
+    private static func lengthOnlyString(minLength: Int, maxLength: Int?, key: String, budget: WorkBudget) throws -> ByteDFA? {
         let c = charDFA
         let cap = maxLength ?? minLength
         let inner = (0..<c.stateCount).filter { !c.accepting[$0] }  // character states (0 = start)
@@ -246,7 +262,7 @@ enum Terminals {
         // state of an unbounded string does, so masks there reuse that string's cached walks
         // instead of walking the vocabulary once per character count.
         var overlay: ByteDFA.Overlay?
-        if let maxLength, let unbounded = try string(patterns: [], minLength: 0, maxLength: nil) {
+        if let maxLength, let unbounded = try string(patterns: [], minLength: 0, maxLength: nil, budget: budget) {
             var mimics = [Int32](repeating: -1, count: stateCount)
             var capacity = [Int32](repeating: 0, count: stateCount)
             for count in minLength...max(minLength, maxLength) where count <= maxLength {

@@ -22,7 +22,7 @@ public struct JSONSchema: Sendable {
     /// Compiles `json`; throws `SchemaError` naming the keyword and schema path when malformed,
     /// or `WorkBudgetExceeded` when compiling it costs more than `budget` allows.
     public init(json: JSONValue, budget: WorkBudget = .offline()) throws {
-        var compiler = SchemaCompiler(root: json, budget: budget)
+        var compiler = try SchemaCompiler(root: json, budget: budget)
         try compiler.compile()
         try ValidationCost.check(compiler.nodes, budget: budget)
         self.json = json

@@ -1,37 +1,8 @@
 import ChatAPI
 
-/// The JSON Schema dialect a document declares with `$schema` (2020-12 when absent).
-enum Draft: Int, Comparable {
-    case draft3 = 3, draft4 = 4, draft6 = 6, draft7 = 7, draft2019 = 2019, draft2020 = 2020
-
-    init(schemaURI: String?) {
-        guard let uri = schemaURI else { self = .draft2020; return }
-        if uri.contains("draft-03") { self = .draft3 }
-        else if uri.contains("draft-04") { self = .draft4 }
-        else if uri.contains("draft-06") { self = .draft6 }
-        else if uri.contains("draft-07") { self = .draft7 }
-        else if uri.contains("2019-09") { self = .draft2019 }
-        else { self = .draft2020 }
-    }
-
-    static func < (a: Draft, b: Draft) -> Bool { a.rawValue < b.rawValue }
-
-    /// Before 2019-09 a `$ref` replaces its sibling keywords.
-    var refOverridesSiblings: Bool { self <= .draft7 }
-    /// Draft-04 and earlier spell `$id` as `id`.
-    var idKeyword: String { self <= .draft4 ? "id" : "$id" }
-}
-
 /// Turns a schema document into `SchemaNode`s: every keyword checked once, regexes compiled,
 /// `$ref`s resolved to node indices.
 struct SchemaCompiler {
-    static let singleSchemaKeywords: Set<String> = [
-        "additionalProperties", "additionalItems", "contains", "propertyNames", "not", "if", "then", "else",
-        "unevaluatedProperties", "unevaluatedItems", "contentSchema",
-    ]
-    static let schemaArrayKeywords: Set<String> = ["allOf", "anyOf", "oneOf", "prefixItems"]
-    static let schemaMapKeywords: Set<String> = ["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"]
-
     /// Keywords this validator understands (assertions, applicators and the core ones).
     static let knownKeywords: Set<String> = [
         "$schema", "$id", "id", "$ref", "$dynamicRef", "$recursiveRef", "$anchor", "$dynamicAnchor", "$recursiveAnchor",
@@ -50,99 +21,19 @@ struct SchemaCompiler {
     private(set) var nodes: [SchemaNode] = []
     private(set) var usedKeywords: Set<String> = []
     private var indexByPointer: [String: Int] = [:]
-    private var resources: [String: String] = [:]
-    private var anchors: [String: String] = [:]
-    private var baseByPointer: [String: String] = [:]
-    private var resolvedReferences: [String: String] = [:]
+    /// `$id`s, anchors and `$ref` resolution, shared with the grammar compiler.
+    private var document: SchemaDocument
 
-    init(root: JSONValue, budget: WorkBudget) {
+    init(root: JSONValue, budget: WorkBudget) throws {
         self.root = root
         self.budget = budget
-        draft = Draft(schemaURI: root["$schema"]?.stringValue)
+        document = try SchemaDocument(root: root, budget: budget)
+        draft = document.draft
     }
 
     /// Compiles the whole document; the root schema is node 0.
     mutating func compile() throws {
-        var path: [String] = []
-        baseByPointer[""] = URIReference.defaultBase
-        indexResources(root, path: &path, base: URIReference.defaultBase)
-        resources[URIReference.defaultBase] = ""
         _ = try compileSchema(at: "", keyword: "schema")
-    }
-
-    // MARK: - Resource index ($id, $anchor)
-
-    /// Records `$id`s and anchors with the JSON Pointer of their schema. `path` holds the
-    /// pointer's tokens; the string is only built where something is recorded.
-    private mutating func indexResources(_ value: JSONValue, path: inout [String], base: String) {
-        guard case .object(let object) = value else { return }
-        var pointer: String { path.map { "/" + JSONPointer.escape($0) }.joined() }
-        // One pass to find the identifying keywords (cheaper than several dictionary lookups).
-        var id: String?
-        var hasRef = false
-        var anchorNames: [String] = []
-        for (key, member) in object {
-            switch key {
-            case draft.idKeyword: id = member.stringValue
-            case "$ref": hasRef = true
-            case "$anchor", "$dynamicAnchor": if let name = member.stringValue { anchorNames.append(name) }
-            default: break
-            }
-        }
-        var base = base
-        if let id, !hasRef || !draft.refOverridesSiblings {
-            let here = pointer
-            let resolved = URIReference.resolve(id, against: base)
-            let (document, fragment) = URIReference.split(resolved)
-            if !id.hasPrefix("#") {
-                resources[document] = resources[document] ?? here
-                base = document
-                baseByPointer[here] = base
-            }
-            if !fragment.isEmpty, !fragment.hasPrefix("/") { anchors[document + "#" + fragment] = here }
-        }
-        for anchor in anchorNames {
-            let name = base + "#" + anchor
-            anchors[name] = anchors[name] ?? pointer
-        }
-        for (key, child) in object {
-            guard case .object = child, SchemaCompiler.singleSchemaKeywords.contains(key) || key == "items"
-                || SchemaCompiler.schemaMapKeywords.contains(key) || key == "dependencies"
-            else {
-                if case .array(let items) = child, SchemaCompiler.schemaArrayKeywords.contains(key) || key == "items" {
-                    path.append(key)
-                    for (i, item) in items.enumerated() {
-                        path.append(String(i))
-                        indexResources(item, path: &path, base: base)
-                        path.removeLast()
-                    }
-                    path.removeLast()
-                }
-                continue
-            }
-            path.append(key)
-            if SchemaCompiler.schemaMapKeywords.contains(key) || key == "dependencies" {
-                if case .object(let members) = child {
-                    for (name, member) in members {
-                        path.append(name)
-                        indexResources(member, path: &path, base: base)
-                        path.removeLast()
-                    }
-                }
-            } else {
-                indexResources(child, path: &path, base: base)
-            }
-            path.removeLast()
-        }
-    }
-
-    private func base(for pointer: String) -> String {
-        var p = Substring(pointer)
-        while true {
-            if let base = baseByPointer[String(p)] { return base }
-            guard let slash = p.lastIndex(of: "/") else { return URIReference.defaultBase }
-            p = p[..<slash]
-        }
     }
 
     // MARK: - Nodes
@@ -196,7 +87,7 @@ struct SchemaCompiler {
             guard case .string(let reference) = value else {
                 throw r.error(key, "must be a string, not \(value.typeName)")
             }
-            let target = try resolveReference(key == "$recursiveRef" ? "#" : reference, keyword: key, at: pointer)
+            let target = try document.resolve(key == "$recursiveRef" ? "#" : reference, keyword: key, at: pointer)
             node.ref = try compileSchema(at: target, keyword: key)
             node.refKeyword = key
             if key == "$ref" && draft.refOverridesSiblings { return }
@@ -252,7 +143,7 @@ struct SchemaCompiler {
         node.maxLength = try r.count("maxLength")
         if let value = object["pattern"] {
             guard case .string(let source) = value else { throw r.error("pattern", "must be a string") }
-            node.pattern = try r.regex(source, keyword: "pattern")
+            node.pattern = try r.regex(source, keyword: "pattern", budget)
         }
         if let value = object["format"] {
             guard case .string(let name) = value else { throw r.error("format", "must be a string") }
@@ -295,7 +186,7 @@ struct SchemaCompiler {
         }
         if let value = object["patternProperties"] {
             for (source, index) in try schemaMap(value, keyword: "patternProperties", r) {
-                node.patternProperties.append((try r.regex(source, keyword: "patternProperties"), index))
+                node.patternProperties.append((try r.regex(source, keyword: "patternProperties", budget), index))
             }
         }
         if let value = object["additionalProperties"] {
@@ -379,38 +270,6 @@ struct SchemaCompiler {
         }
         return out
     }
-
-    // MARK: - References
-
-    /// Resolves a `$ref` to the JSON Pointer (from the document root) of its target.
-    private mutating func resolveReference(_ reference: String, keyword: String, at pointer: String) throws -> String {
-        let base = base(for: pointer)
-        let cacheKey = base + " " + reference
-        if let cached = resolvedReferences[cacheKey] { return cached }
-        let absolute = URIReference.resolve(reference, against: base)
-        let (document, rawFragment) = URIReference.split(absolute)
-        guard let documentPointer = resources[document] else {
-            let scheme = URIReference.scheme(document) ?? ""
-            let what = scheme.hasPrefix("http") || scheme == "file" ? "remote $ref not supported" : "unresolvable $ref"
-            throw SchemaError(keyword: keyword, schemaPath: pointer, message: "\(what): \(JSONValue.quoted(reference))")
-        }
-        let fragment = URIReference.percentDecode(rawFragment)
-        let target: String
-        if fragment.isEmpty {
-            target = documentPointer
-        } else if fragment.hasPrefix("/") {
-            target = documentPointer + fragment
-        } else if let anchored = anchors[document + "#" + fragment] {
-            target = anchored
-        } else {
-            throw SchemaError(keyword: keyword, schemaPath: pointer, message: "unresolvable $ref: no anchor \(JSONValue.quoted(fragment))")
-        }
-        guard JSONPointer.resolve(target, in: root) != nil else {
-            throw SchemaError(keyword: keyword, schemaPath: pointer, message: "unresolvable $ref: \(JSONValue.quoted(reference)) points nowhere")
-        }
-        resolvedReferences[cacheKey] = target
-        return target
-    }
 }
 
 /// Reads and checks the scalar keywords of one schema object.
@@ -445,9 +304,11 @@ struct KeywordReader {
         }
     }
 
-    func regex(_ source: String, keyword: String) throws -> ECMARegex {
+    /// Compiles a `pattern`/`patternProperties` regex; a syntax error names `keyword`, an
+    /// overrun of `budget` (groups nested too deep, too much work) propagates as is.
+    func regex(_ source: String, keyword: String, _ budget: WorkBudget) throws -> ECMARegex {
         do {
-            return try ECMARegex(source)
+            return try ECMARegex(source, budget: budget)
         } catch let e as RegexSyntaxError {
             throw error(keyword, "invalid regular expression \(JSONValue.quoted(source)): \(e)")
         }

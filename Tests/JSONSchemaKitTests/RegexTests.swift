@@ -1,3 +1,4 @@
+import ChatAPI
 import JSONSchemaKit
 import XCTest
 
@@ -94,5 +95,40 @@ final class RegexTests: XCTestCase {
         let input = String(repeating: "a", count: 40) + "b"
         XCTAssertEqual(re.search(input, stepBudget: 100_000), .budgetExceeded)
         XCTAssertEqual(re.search("aaaa"), .match)
+    }
+}
+
+/// Patterns come from requests: parsing and compiling them is bounded by the `WorkBudget`.
+final class RegexBudgetTests: XCTestCase {
+    private func nested(_ depth: Int) -> String {
+        String(repeating: "(", count: depth) + "a" + String(repeating: ")", count: depth)
+    }
+
+    /// Each group is one level of recursion in the parser and the compiler: 300,000 of them
+    /// used to overflow the stack and kill the process.
+    func testDeeplyNestedGroupsThrowInsteadOfOverflowingTheStack() {
+        let schema: JSONValue = .object(["type": "string", "pattern": .string(nested(300_000))])
+        XCTAssertThrowsError(try JSONSchema(json: schema)) { error in
+            XCTAssertEqual((error as? WorkBudgetExceeded)?.reason, .depth, "\(error)")
+        }
+        let properties: JSONValue = .object(["patternProperties": .object([nested(300_000): .bool(true)])])
+        XCTAssertThrowsError(try JSONSchema(json: properties)) { error in
+            XCTAssertEqual((error as? WorkBudgetExceeded)?.reason, .depth, "\(error)")
+        }
+        XCTAssertThrowsError(try ECMARegex("(?=" + nested(300_000) + ")"))
+    }
+
+    func testNestingUpToMaxDepthCompilesAndMatches() throws {
+        let budget = WorkBudget(time: nil, maxDepth: 40)
+        let re = try ECMARegex("^" + nested(40) + "$", budget: budget)
+        XCTAssertTrue(re.matches("a"))
+        XCTAssertThrowsError(try ECMARegex(nested(41), budget: WorkBudget(time: nil, maxDepth: 40)))
+    }
+
+    func testRegexCompilationSpendsFromTheBudget() {
+        let budget = WorkBudget(time: nil, maxSteps: 1_000)
+        XCTAssertThrowsError(try ECMARegex(String(repeating: "ab|", count: 2_000) + "c", budget: budget)) { error in
+            XCTAssertEqual((error as? WorkBudgetExceeded)?.reason, .steps, "\(error)")
+        }
     }
 }

@@ -24,12 +24,12 @@ public struct ECMARegex: Sendable {
     /// Backtracking steps allowed per search, across all start positions.
     public static let defaultStepBudget = 1_000_000
 
-    /// Parses and compiles `pattern`; throws `RegexSyntaxError` for invalid syntax.
-    public init(_ pattern: String) throws {
+    /// Parses and compiles `pattern`; throws `RegexSyntaxError` for invalid syntax, and
+    /// `WorkBudgetExceeded` when the pattern nests groups deeper than `budget.maxDepth` or costs
+    /// more work than `budget` allows.
+    public init(_ pattern: String, budget: WorkBudget = .offline()) throws {
         self.pattern = pattern
-        var parser = RegexParser(pattern)
-        let tree = try parser.parse()
-        program = try RegexProgram.compile(tree, captureCount: parser.captureCount, flags: parser.flags)
+        program = try RegexProgram.compile(try RegexParser.parse(pattern, budget: budget), budget: budget)
         switch program.instructions.first {
         case .char(let c)?: firstChar = c
         default: firstChar = nil
@@ -108,6 +108,9 @@ struct RegexMachine {
 
     /// Runs from `pc` at `pos`; returns the end position of a match, or nil. With `target >= 0`
     /// the match must end exactly there (lookbehind).
+    ///
+    /// Recurses only into lookaround bodies, so its depth is the pattern's lookaround nesting,
+    /// which parsing bounded by `WorkBudget.maxDepth` groups.
     mutating func run(pc startPC: Int, pos startPos: Int, target: Int) -> Int? {
         var stack: [Backtrack] = []
         var pc = startPC

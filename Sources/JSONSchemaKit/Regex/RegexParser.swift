@@ -8,26 +8,54 @@ public struct RegexSyntaxError: Error, Sendable, CustomStringConvertible {
 /// Parses ECMA-262 pattern syntax (with Annex B leniency: a lone `]`, `{` or `}` is a literal,
 /// unknown escapes are identity escapes) plus the few Python spellings found in real schemas:
 /// `(?P<name>…)`, `(?P=name)`, `\A`, `\Z`, `\z` and leading inline flags such as `(?i)`.
-struct RegexParser {
-    struct Flags {
-        var ignoreCase = false
-        var multiline = false
-        var dotAll = false
+///
+/// This is the one regex parser: the validator (`ECMARegex`) and the grammar compiler both
+/// start from its tree. Patterns come from requests, so parsing spends from a `WorkBudget` per
+/// atom and stops at `budget.maxDepth` nested groups (it recurses once per group).
+package struct RegexParser {
+    /// Pattern-wide flags (Python-style leading `(?ims)`; ECMA patterns in JSON Schema have none).
+    package struct Flags: Sendable {
+        package var ignoreCase = false
+        package var multiline = false
+        package var dotAll = false
+    }
+
+    /// A parsed pattern: its tree and what compiling the tree needs besides.
+    package struct Parsed {
+        package let tree: RegexNode
+        package let captureCount: Int
+        package let flags: Flags
     }
 
     private let scalars: [UInt32]
+    private let budget: WorkBudget
     private var pos = 0
+    private var groupDepth = 0
     private(set) var captureCount = 0
     private var captureNames: [String: Int] = [:]
     private var pendingNamedBackrefs: [(name: String, offset: Int)] = []
     private(set) var flags = Flags()
+    /// Capture groups in the whole pattern, counted once: a decimal escape needs it and a
+    /// pattern may hold many of them.
+    private let totalCaptureGroups: Int
 
-    init(_ pattern: String) {
+    private init(_ pattern: String, budget: WorkBudget) {
         scalars = pattern.unicodeScalars.map(\.value)
+        self.budget = budget
+        totalCaptureGroups = RegexParser.countCaptureGroups(scalars)
+    }
+
+    /// Parses `pattern`; throws `RegexSyntaxError` for invalid syntax and `WorkBudgetExceeded`
+    /// when the pattern nests groups deeper than `budget.maxDepth` or parsing costs too much.
+    package static func parse(_ pattern: String, budget: WorkBudget) throws -> Parsed {
+        try budget.spend(pattern.utf8.count / 16 + 1)
+        var parser = RegexParser(pattern, budget: budget)
+        let tree = try parser.parse()
+        return Parsed(tree: tree, captureCount: parser.captureCount, flags: parser.flags)
     }
 
     /// Parses the whole pattern.
-    mutating func parse() throws -> RegexNode {
+    private mutating func parse() throws -> RegexNode {
         parseLeadingFlags()
         let node = try parseAlternation()
         if pos < scalars.count {
@@ -74,6 +102,7 @@ struct RegexParser {
     private mutating func parseSequence() throws -> RegexNode {
         var items: [RegexNode] = []
         while let c = peek(0), c != ch("|"), c != ch(")") {
+            try budget.spend()
             let atomStart = pos
             var atom = try parseAtom()
             let quantifiable: Bool
@@ -173,6 +202,9 @@ struct RegexParser {
 
     private mutating func parseGroup() throws -> RegexNode {
         let start = pos
+        groupDepth += 1
+        defer { groupDepth -= 1 }
+        try budget.checkDepth(groupDepth, "regex groups")
         pos += 1  // (
         var capture: Int?
         var look: (ahead: Bool, negated: Bool)?
@@ -251,7 +283,7 @@ struct RegexParser {
                 value = min(value * 10 + Int(scalars[i] - 0x30), 100_000)
                 i += 1
             }
-            if value <= totalCaptureGroups() {
+            if value <= totalCaptureGroups {
                 pos = i
                 return .backreference(value)
             }
@@ -394,6 +426,7 @@ struct RegexParser {
         }
         var items: [CharSetItem] = []
         while true {
+            try budget.spend()
             guard let c = peek(0) else { throw RegexSyntaxError(message: "unterminated character class", offset: start) }
             if c == ch("]") {
                 pos += 1
@@ -446,7 +479,7 @@ struct RegexParser {
     // MARK: - Helpers
 
     /// Counts capture groups in the whole pattern, so `\2` before group 2 still counts as a backref.
-    private func totalCaptureGroups() -> Int {
+    private static func countCaptureGroups(_ scalars: [UInt32]) -> Int {
         var count = 0
         var i = 0
         var inClass = false

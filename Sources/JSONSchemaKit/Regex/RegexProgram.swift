@@ -49,13 +49,14 @@ struct RegexProgram {
 
     static let maxInstructions = 50_000
 
-    /// Compiles a parsed pattern.
-    static func compile(_ node: RegexNode, captureCount: Int, flags: RegexParser.Flags) throws -> RegexProgram {
+    /// Compiles a parsed pattern, spending from `budget` per node and checking group nesting
+    /// against `budget.maxDepth` (emission recurses once per group, as parsing does).
+    static func compile(_ parsed: RegexParser.Parsed, budget: WorkBudget) throws -> RegexProgram {
         var program = RegexProgram()
-        program.captureCount = captureCount
-        program.multiline = flags.multiline
-        program.dotAll = flags.dotAll
-        try program.emit(node)
+        program.captureCount = parsed.captureCount
+        program.multiline = parsed.flags.multiline
+        program.dotAll = parsed.flags.dotAll
+        try program.emit(parsed.tree, depth: 0, budget)
         program.append(.match)
         return program
     }
@@ -66,7 +67,8 @@ struct RegexProgram {
         return instructions.count - 1
     }
 
-    private mutating func emit(_ node: RegexNode) throws {
+    private mutating func emit(_ node: RegexNode, depth: Int, _ budget: WorkBudget) throws {
+        try budget.spend()
         if instructions.count > RegexProgram.maxInstructions {
             throw RegexSyntaxError(message: "pattern too large after expanding repetitions", offset: 0)
         }
@@ -81,15 +83,15 @@ struct RegexProgram {
             sets.append(set)
             append(.set(sets.count - 1))
         case .sequence(let items):
-            for item in items { try emit(item) }
+            for item in items { try emit(item, depth: depth, budget) }
         case .alternation(let branches):
             var jumpsToEnd: [Int] = []
             for (i, branch) in branches.enumerated() {
                 if i == branches.count - 1 {
-                    try emit(branch)
+                    try emit(branch, depth: depth, budget)
                 } else {
                     let split = append(.split(first: 0, second: 0))
-                    try emit(branch)
+                    try emit(branch, depth: depth, budget)
                     jumpsToEnd.append(append(.jump(0)))
                     instructions[split] = .split(first: split + 1, second: instructions.count)
                 }
@@ -97,10 +99,11 @@ struct RegexProgram {
             for j in jumpsToEnd { instructions[j] = .jump(instructions.count) }
         case .group(let body, let capture):
             if let capture { append(.save(slot: capture * 2)) }
-            try emit(body)
+            try budget.checkDepth(depth + 1, "regex groups")
+            try emit(body, depth: depth + 1, budget)
             if let capture { append(.save(slot: capture * 2 + 1)) }
         case .repetition(let body, let min, let max, let greedy):
-            try emitRepetition(body, min: min, max: max, greedy: greedy)
+            try emitRepetition(body, min: min, max: max, greedy: greedy, depth: depth, budget)
         case .lineStart:
             append(.lineStart)
         case .lineEnd:
@@ -113,7 +116,8 @@ struct RegexProgram {
             append(.wordBoundary(negated: negated))
         case .lookaround(let body, let ahead, let negated):
             let look = append(.lookaround(next: 0, ahead: ahead, negated: negated))
-            try emit(body)
+            try budget.checkDepth(depth + 1, "regex groups")
+            try emit(body, depth: depth + 1, budget)
             append(ahead ? .match : .matchAtTarget)
             instructions[look] = .lookaround(next: instructions.count, ahead: ahead, negated: negated)
         case .backreference(let n):
@@ -135,19 +139,20 @@ struct RegexProgram {
         }
     }
 
-    private mutating func emitRepetition(_ body: RegexNode, min: Int, max: Int?, greedy: Bool) throws {
+    private mutating func emitRepetition(_ body: RegexNode, min: Int, max: Int?, greedy: Bool,
+                                         depth: Int, _ budget: WorkBudget) throws {
         if let atom = atom(of: body) {
             append(.repeatAtom(atom: atom, min: min, max: max ?? Int.max, greedy: greedy))
             return
         }
-        for _ in 0..<min { try emit(body) }
+        for _ in 0..<min { try emit(body, depth: depth, budget) }
         if let max {
             // Optional copies: each may exit straight to the end.
             var exits: [Int] = []
             for _ in min..<max {
                 let split = append(.split(first: 0, second: 0))
                 exits.append(split)
-                try emit(body)
+                try emit(body, depth: depth, budget)
             }
             let end = instructions.count
             for split in exits {
@@ -158,7 +163,7 @@ struct RegexProgram {
             registerCount += 1
             let loop = append(.split(first: 0, second: 0))
             append(.markPosition(register: register))
-            try emit(body)
+            try emit(body, depth: depth, budget)
             append(.requireProgress(register: register))
             append(.jump(loop))
             let end = instructions.count

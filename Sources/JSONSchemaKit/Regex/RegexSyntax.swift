@@ -1,7 +1,9 @@
 /// The parsed form of an ECMA-262 pattern (what JSON Schema's `pattern` uses).
 ///
 /// Patterns are parsed over Unicode scalars (code points), as JSON Schema asks, not UTF-16 units.
-indirect enum RegexNode {
+/// The validator compiles this tree to a `RegexProgram`; the grammar compiler (package access)
+/// turns the same tree into an automaton, so both read a pattern alike.
+package indirect enum RegexNode {
     case empty
     case char(UInt32)
     /// `.`: any code point except line terminators (unless the `s` flag is on).
@@ -26,7 +28,7 @@ indirect enum RegexNode {
 }
 
 /// One member of a bracket class or a class escape such as `\d`.
-enum CharSetItem {
+package enum CharSetItem {
     case range(UInt32, UInt32)
     case digit(negated: Bool)
     case word(negated: Bool)
@@ -35,7 +37,7 @@ enum CharSetItem {
 }
 
 /// A `\p{…}` matcher over Swift's Unicode scalar properties.
-struct UnicodePropertyMatcher {
+package struct UnicodePropertyMatcher {
     let categories: Set<Unicode.GeneralCategory>?
     let predicate: (@Sendable (Unicode.Scalar) -> Bool)?
 
@@ -47,10 +49,11 @@ struct UnicodePropertyMatcher {
 }
 
 /// A character class: a union of items, optionally negated, with an ASCII bitmap for speed.
-struct CharSet {
-    var items: [CharSetItem]
-    var negated: Bool
-    var ignoreCase: Bool
+package struct CharSet {
+    package private(set) var items: [CharSetItem]
+    package private(set) var negated: Bool
+    /// A code point is in the class when it, or one of its simple case variants, is in `items`.
+    package private(set) var ignoreCase: Bool
     private var asciiLow: UInt64 = 0
     private var asciiHigh: UInt64 = 0
 
@@ -111,7 +114,7 @@ struct CharSet {
 }
 
 /// Character predicates shared by the parser and the matcher (ECMA-262 definitions).
-enum RegexCase {
+package enum RegexCase {
     static func isDigit(_ c: UInt32) -> Bool { c >= 0x30 && c <= 0x39 }
 
     static func isWord(_ c: UInt32) -> Bool {
@@ -131,7 +134,7 @@ enum RegexCase {
     static func isLineTerminator(_ c: UInt32) -> Bool { c == 0x0A || c == 0x0D || c == 0x2028 || c == 0x2029 }
 
     /// Simple case variants of a scalar (single-scalar mappings only).
-    static func variants(of scalar: Unicode.Scalar) -> [UInt32] {
+    package static func variants(of scalar: Unicode.Scalar) -> [UInt32] {
         var out: [UInt32] = [scalar.value]
         for mapped in [scalar.properties.lowercaseMapping, scalar.properties.uppercaseMapping] {
             let scalars = mapped.unicodeScalars
