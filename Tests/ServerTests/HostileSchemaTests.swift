@@ -83,4 +83,49 @@ final class HostileSchemaTests: XCTestCase {
             try assertStillServing(s)
         }
     }
+
+    /// 2,000 properties with distinct patterns (150 KB): linear, but compiling its grammar takes
+    /// longer than the 2 s budget. `salt` makes each copy a new schema (outcomes are cached).
+    static func costlyLinearSchema(salt: Int) -> [String: Any] {
+        var properties: [String: Any] = [:]
+        for i in 0..<2_000 {
+            properties["p\(i)"] = ["type": "string", "pattern": "^[a-z]{1,\(3 + i % 7)}-[0-9]{2,\(5 + i % 5)}(x|y\(i)z\(salt))$"]
+        }
+        return ["type": "object", "properties": properties, "required": ["p0", "p1"], "additionalProperties": false]
+    }
+
+    func testFourCostlyCompilationsDoNotStallOtherRequests() throws {
+        let s = try server()
+        let salt = Int.random(in: 0..<1_000_000_000)
+        let results = ResultBox()
+        let group = DispatchGroup()
+        for i in 0..<4 {
+            group.enter()
+            DispatchQueue.global().async {
+                defer { group.leave() }
+                do {
+                    let (status, json) = try s.chat(Self.toolRequest(Self.costlyLinearSchema(salt: salt + i)))
+                    results.append("\(status) \((json["error"] as? [String: Any])?["code"] ?? "-")")
+                } catch {
+                    results.append("\(error)")
+                }
+            }
+        }
+        // While the four compile, everyone else is served promptly.
+        Thread.sleep(forTimeInterval: 0.8)
+        XCTAssertEqual(group.wait(timeout: .now()), .timedOut, "the costly compilations must still be running")
+        try assertStillServing(s)
+        XCTAssertEqual(group.wait(timeout: .now() + 30), .success)
+        XCTAssertEqual(results.values.sorted(), Array(repeating: "400 schema_too_complex", count: 4),
+                       "each costly compilation ends with its budget")
+        try assertStillServing(s)
+    }
+}
+
+/// Collects results from several threads.
+private final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    func append(_ item: String) { lock.lock(); items.append(item); lock.unlock() }
+    var values: [String] { lock.lock(); defer { lock.unlock() }; return items }
 }
