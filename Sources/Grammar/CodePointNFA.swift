@@ -71,12 +71,12 @@ struct CodePointNFA {
                 cur = next
             }
             if !endAnchored {
-                // A fresh state: `cur` may be the start state other alternatives share.
-                let loop = try nfa.add()
-                nfa.eps[Int(cur)].append(loop)
+                // A self-loop on the state after the last item: no extra state, so the product
+                // automata built from several patterns stay small. When `cur` is the shared
+                // start state (a bare `^`), this alternative matches every string already, so
+                // the loop adds nothing to the others.
                 try nfa.spendEdge(budget)
-                nfa.edges[Int(loop)].append((.all, loop))
-                cur = loop
+                nfa.edges[Int(cur)].append((.all, cur))
             }
             nfa.eps[Int(cur)].append(e)
         }
