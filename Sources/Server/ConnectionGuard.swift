@@ -47,6 +47,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var responseStarted = false
     /// A `100 Continue` probe was sent for the current request.
     private var probed = false
+    /// The server itself closed the input (Hummingbird does on shutdown): the FIN that follows
+    /// is ours, not the client's, and needs no probe.
+    private var inputClosedLocally = false
     /// This handler has answered the connection itself and is closing it; the application's
     /// own writes are dropped from then on.
     private var closing = false
@@ -82,7 +85,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             }
             return
         }
-        if let event = event as? ChannelEvent, event == .inputClosed, openRequests > 0, !responseStarted, !probed, !closing {
+        if let event = event as? ChannelEvent, event == .inputClosed, openRequests > 0, !responseStarted, !probed, !closing,
+           !inputClosedLocally {
             probed = true
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponse(status: .continue))), promise: nil)
         }
@@ -123,6 +127,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             context.write(data, promise: promise)
             rearm(context)
         }
+    }
+
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        if mode == .input { inputClosedLocally = true }
+        context.close(mode: mode, promise: promise)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -208,8 +217,17 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(wrapOutboundOut(.body(body)), promise: nil)
         let written = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
-        written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        // Closing a socket with unread input makes the kernel send a reset, which can destroy
+        // the answer before the client reads it (a client still sending a too-large header is
+        // the usual case). So: end our side, keep reading (and dropping) the client's bytes
+        // until it closes too, for at most `lingerAfterAnswer`.
+        written.futureResult.assumeIsolated().whenComplete { _ in
+            context.close(mode: .output, promise: nil)
+            context.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerAfterAnswer) { context.close(promise: nil) }
+        }
     }
+
+    static let lingerAfterAnswer = TimeAmount.seconds(1)
 
     private static func describe(_ amount: TimeAmount) -> String {
         let ms = amount.nanoseconds / 1_000_000

@@ -8,7 +8,7 @@ import Glibc
 /// HTTP, each case against the real server binary. After every case the server must still
 /// answer `/health` within a second and serve a normal completion (`checkStillServing`).
 ///
-/// To add a case: write a test that attacks, checks the refusal (status and OpenAI error
+/// To add a case (here or in an extension in another file): write a test that attacks, checks the refusal (status and OpenAI error
 /// object via `expectAPIError`), then calls `checkStillServing` on the server it attacked.
 final class HostileInputTests: XCTestCase {
     /// A server with short deadlines and small limits, so the limits themselves can be hit in a
@@ -20,14 +20,14 @@ final class HostileInputTests: XCTestCase {
         ])
     }
 
-    private let hello: [String: Any] = [
+    let hello: [String: Any] = [
         "model": ServerProcess.defaultModelID, "max_tokens": 2, "messages": [["role": "user", "content": "Say hi."]],
     ]
 
     // MARK: Checks
 
     /// `/health` answers 200 within a second and a short completion succeeds.
-    private func checkStillServing(_ s: ServerProcess, apiKey: String? = nil, file: StaticString = #filePath, line: UInt = #line) throws {
+    func checkStillServing(_ s: ServerProcess, apiKey: String? = nil, file: StaticString = #filePath, line: UInt = #line) throws {
         let start = Date()
         let c = try RawHTTPConnection(port: s.port, timeout: 5)
         try c.send(method: "GET", path: "/health")
@@ -41,7 +41,7 @@ final class HostileInputTests: XCTestCase {
 
     /// Checks the status and OpenAI's `{"error": {message, type, param, code}}`; returns the error.
     @discardableResult
-    private func expectAPIError(_ r: RawHTTPConnection.Response, status: Int, code: String? = nil, param: String? = nil,
+    func expectAPIError(_ r: RawHTTPConnection.Response, status: Int, code: String? = nil, param: String? = nil,
                                 _ what: String = "", file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
         XCTAssertEqual(r.status, status, "\(what): \(r.text)", file: file, line: line)
         XCTAssertTrue(r.headers["content-type"]?.hasPrefix("application/json") ?? false, "\(what): not JSON: \(r.headers)", file: file, line: line)
@@ -53,7 +53,7 @@ final class HostileInputTests: XCTestCase {
         return error
     }
 
-    private func get(_ s: ServerProcess, _ path: String, headers: [String: String] = [:]) throws -> RawHTTPConnection.Response {
+    func get(_ s: ServerProcess, _ path: String, headers: [String: String] = [:]) throws -> RawHTTPConnection.Response {
         try s.request("GET", path, headers: headers)
     }
 
