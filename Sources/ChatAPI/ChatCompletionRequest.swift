@@ -18,6 +18,8 @@ public struct ChatCompletionRequest: Sendable, Equatable {
     public var stop: [String]
     /// `max_completion_tokens`, or the deprecated `max_tokens`.
     public var maxCompletionTokens: Int?
+    /// The field `maxCompletionTokens` came from, for errors that must name it.
+    public var maxCompletionTokensParam: String = "max_completion_tokens"
     public var temperature: Double?
     public var topP: Double?
     public var seed: Int?
@@ -44,6 +46,17 @@ public struct ChatCompletionRequest: Sendable, Equatable {
 
     /// Up to this many stop sequences, as OpenAI allows.
     public static let maxStopSequences = 4
+    /// Up to this many tools (or legacy functions), as OpenAI allows.
+    public static let maxTools = 128
+
+    /// Checked before any element is decoded, so a huge array costs nothing but its parse.
+    private static func checkToolCount(_ items: [JSONValue], param: String) throws {
+        guard items.count <= maxTools else {
+            throw APIError.invalidRequest(
+                "Invalid '\(param)': array too long. Expected an array with maximum length \(maxTools), but got an array with length \(items.count) instead.",
+                param: param, code: "array_above_max_length")
+        }
+    }
 
     /// Decodes and validates a request body.
     public init(json: JSONValue) throws {
@@ -60,6 +73,7 @@ public struct ChatCompletionRequest: Sendable, Equatable {
         // Tools, and the deprecated `functions` spelling of them.
         var tools: [FunctionDefinition] = []
         if let rawTools = try r.array("tools") {
+            try Self.checkToolCount(rawTools, param: "tools")
             for (i, t) in rawTools.enumerated() {
                 let tr = try FieldReader(t, path: "tools[\(i)]")
                 let type = try tr.requiredString("type")
@@ -76,6 +90,7 @@ public struct ChatCompletionRequest: Sendable, Equatable {
             guard tools.isEmpty else {
                 throw APIError.invalidRequest("Use either 'tools' or the deprecated 'functions', not both.", param: "functions")
             }
+            try Self.checkToolCount(functions, param: "functions")
             tools = try functions.enumerated().map { i, f in try FunctionDefinition(json: f, path: "functions[\(i)]") }
             usesLegacyFunctions = true
         }
@@ -153,6 +168,7 @@ public struct ChatCompletionRequest: Sendable, Equatable {
         let maxTokens = try r.int("max_tokens", atLeast: 1)
         let maxCompletion = try r.int("max_completion_tokens", atLeast: 1)
         self.maxCompletionTokens = maxCompletion ?? maxTokens
+        if maxCompletion == nil, maxTokens != nil { self.maxCompletionTokensParam = "max_tokens" }
 
         self.temperature = try r.double("temperature", in: 0...2)
         self.topP = try r.double("top_p", in: 0...1)

@@ -9,43 +9,35 @@ import Logging
 struct ChatCompletionsHandler: Sendable {
     let router: ModelRouter
     let configuration: ServerConfiguration
+    let closeSignals: ConnectionCloseSignals
 
-    func handle(_ request: Request, context: some RequestContext) async throws -> Response {
+    func handle(_ request: Request, context: SwitchboardRequestContext) async throws -> Response {
         try Self.checkContentType(request)
-        // Generation runs inside Hummingbird's inbound-close scope, so a client that hangs up
-        // cancels it at once. The price: that scope watches the connection by reading it, so
-        // Hummingbird closes the connection after the response. Saying so (`Connection: close`)
-        // keeps clients from sending their next request on it; without the header a pooling
-        // client (the openai SDK) sometimes lost that request to the closing connection
-        // ("Server disconnected without sending a response").
-        do {
-            var response = try await respond(request, context: context)
-            response.headers[.connection] = "close"
-            return response
-        } catch let error as APIError {
-            var response = Response.apiError(error)
-            response.headers[.connection] = "close"
-            return response
+        // Until the response starts, nothing is written, so the only sign that the client left
+        // is its connection closing: that cancels the work (decoding, compiling, prefill,
+        // non-streaming generation). Reading the request stream for EOF instead would treat a
+        // half-close as a hang-up and cost the keep-alive connection (see ConnectionGuard).
+        return try await closeSignals.cancellingOnClose(context.channel) {
+            try await respond(request, logger: context.logger)
         }
     }
 
-    private func respond(_ request: Request, context: some RequestContext) async throws -> Response {
-        try await request.body.consumeWithCancellationOnInboundClose { body in
-            let chatRequest = try await decode(body)
-            let identity = CompletionIdentity.new(model: chatRequest.model, systemFingerprint: configuration.systemFingerprint,
-                                                  now: Date().timeIntervalSince1970)
-            let events = try await router.startCompletion(chatRequest)
-            if chatRequest.stream {
-                return try await streamingResponse(events, request: chatRequest, identity: identity, logger: context.logger)
-            }
-            var assembler = CompletionAssembler()
-            for try await event in events { assembler.add(event) }
-            guard let completion = assembler.completion(identity: identity, legacyFunctionCall: chatRequest.usesLegacyFunctions) else {
-                throw APIError.server("The model stopped without finishing the response.")
-            }
-            logCompletion(completion.usage, finish: completion.finishReason, model: chatRequest.model, logger: context.logger)
-            return .json(completion.json)
+    private func respond(_ request: Request, logger: Logger) async throws -> Response {
+        let chatRequest = try await decode(request.body)
+        let identity = CompletionIdentity.new(model: chatRequest.model, systemFingerprint: configuration.systemFingerprint,
+                                              now: Date().timeIntervalSince1970)
+        let events = try await router.startCompletion(chatRequest)
+        if chatRequest.stream {
+            return try await streamingResponse(events, request: chatRequest, identity: identity, logger: logger)
         }
+        var assembler = CompletionAssembler()
+        for try await event in events { assembler.add(event) }
+        try Task.checkCancellation()
+        guard let completion = assembler.completion(identity: identity, legacyFunctionCall: chatRequest.usesLegacyFunctions) else {
+            throw APIError.server("The model stopped without finishing the response.")
+        }
+        logCompletion(completion.usage, finish: completion.finishReason, model: chatRequest.model, logger: logger)
+        return .json(completion.json)
     }
 
     /// Only JSON bodies. A missing Content-Type, and curl's default form type for `-d`, are read
@@ -79,6 +71,7 @@ struct ChatCompletionsHandler: Sendable {
     /// thrown away, so memory stays bounded) before the 400 goes out: a client blocked writing the
     /// rest of it would otherwise never read the answer, and would time out instead of failing
     /// fast. Hummingbird keeps the connection open after a response, so stopping early hangs it.
+    /// (A client that sends the body too slowly is cut off by ConnectionGuard's body deadline.)
     private func collectBody(_ body: RequestBody) async throws -> ByteBuffer {
         let limit = configuration.maxBodyBytes
         var buffer = ByteBuffer()
@@ -109,8 +102,9 @@ struct ChatCompletionsHandler: Sendable {
         let includeUsage = request.includeUsage, legacy = request.usesLegacyFunctions
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            // If the client disconnects, a write throws; leaving this closure drops the iterator,
-            // which terminates the event stream and stops generation.
+            // If the client disconnects, the next write throws (every token is a write, so
+            // generation stops within a token); leaving this closure drops the iterator, which
+            // terminates the event stream and stops generation.
             var encoder = ChunkEncoder(identity: identity, includeUsage: includeUsage, legacyFunctionCall: legacy)
             do {
                 var pending = box.first
@@ -125,6 +119,8 @@ struct ChatCompletionsHandler: Sendable {
                     }
                     pending = try await box.iterator.next()
                 }
+                // A cancelled stream (server shutdown) ends early; it must not look complete.
+                try Task.checkCancellation()
             } catch let error as APIError {
                 try await writer.write(ByteBuffer(string: SSE.event(error.json)))
             } catch is CancellationError {

@@ -1,18 +1,17 @@
 import ChatAPI
 import Gateway
 import Hummingbird
+import HummingbirdCore
 import Logging
 
 /// Builds the Hummingbird application that serves the OpenAI-compatible API.
 public enum SwitchboardServer {
-    /// The router with every route and middleware; exposed so tests can drive it in-process.
-    public static func makeRouter(models: ModelRouter, configuration: ServerConfiguration) -> Router<BasicRequestContext> {
-        let router = Router()
+    /// The routes, behind the request gate (path canonicalization, Host/Origin policy, key).
+    static func makeResponder(models: ModelRouter, configuration: ServerConfiguration,
+                              closeSignals: ConnectionCloseSignals) -> some HTTPResponder<SwitchboardRequestContext> {
+        let router = Router(context: SwitchboardRequestContext.self)
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: OpenAIErrorMiddleware())
-        if let key = configuration.apiKey {
-            router.add(middleware: BearerAuthMiddleware(apiKey: key))
-        }
         router.get("/health") { _, _ in Response.json(["status": "ok"]) }
         router.get("/v1/models") { _, _ in Response.json(models.modelList.json) }
         router.get("/v1/models/:id") { _, context in
@@ -22,15 +21,22 @@ public enum SwitchboardServer {
             }
             return Response.json(entry.json)
         }
-        let chat = ChatCompletionsHandler(router: models, configuration: configuration)
+        let chat = ChatCompletionsHandler(router: models, configuration: configuration, closeSignals: closeSignals)
         router.post("/v1/chat/completions") { request, context in try await chat.handle(request, context: context) }
-        return router
+        return RequestGate(inner: router.buildResponder(), browser: BrowserPolicy(configuration: configuration),
+                           auth: configuration.apiKey.map(BearerAuth.init))
     }
 
-    /// The application, listening on `configuration.host:port`.
+    /// The application, listening on `configuration.host:port`. Run it inside a `ServiceGroup`
+    /// (or with `runService()`): SIGTERM then stops accepting connections and lets in-flight
+    /// requests finish, and cancelling it ends them.
     public static func makeApplication(models: ModelRouter, configuration: ServerConfiguration, logger: Logger) -> some ApplicationProtocol {
-        Application(
-            router: makeRouter(models: models, configuration: configuration),
+        let closeSignals = ConnectionCloseSignals()
+        return Application(
+            responder: makeResponder(models: models, configuration: configuration, closeSignals: closeSignals),
+            server: HTTPServerBuilder { responder in
+                GuardedHTTP1Channel(responder: responder, configuration: configuration, closeSignals: closeSignals)
+            },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "switchboard"),
             logger: logger)
     }

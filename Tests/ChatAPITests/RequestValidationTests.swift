@@ -38,6 +38,8 @@ final class RequestValidationTests: XCTestCase {
         XCTAssertFalse(r.parallelToolCalls)
         XCTAssertEqual(r.stop, ["x"])
         XCTAssertEqual(r.maxCompletionTokens, 9, "max_completion_tokens wins over max_tokens")
+        XCTAssertEqual(r.maxCompletionTokensParam, "max_completion_tokens")
+        XCTAssertEqual(try decode(#"{"model":"m","messages":[{"role":"user","content":"u"}],"max_tokens":3}"#).maxCompletionTokensParam, "max_tokens")
         XCTAssertEqual(r.seed, -3)
         XCTAssertTrue(r.stream && r.includeUsage)
         if case .jsonSchema(let name, _, let schema, let strict) = r.responseFormat {
@@ -99,5 +101,19 @@ final class RequestValidationTests: XCTestCase {
         let e = APIError.invalidRequest("bad", param: "x")
         XCTAssertEqual(e.json.serialized(), #"{"error":{"message":"bad","type":"invalid_request_error","param":"x","code":"invalid_value"}}"#)
         XCTAssertEqual(APIError.server("boom").json["error"]?["param"], .null)
+    }
+
+    /// OpenAI allows at most 128 tools (or functions); more is a 400 naming the array.
+    func testToolCountLimit() throws {
+        func body(_ field: String, _ count: Int) -> String {
+            let items = (0..<count).map { field == "tools"
+                ? #"{"type":"function","function":{"name":"f\#($0)"}}"#
+                : #"{"name":"f\#($0)"}"# }
+            return #"{"model":"m","messages":[{"role":"user","content":"u"}],"\#(field)":[\#(items.joined(separator: ","))]}"#
+        }
+        XCTAssertEqual(try decode(body("tools", 128)).tools.count, 128)
+        expectError(body("tools", 129), param: "tools", code: "array_above_max_length")
+        XCTAssertEqual(try decode(body("functions", 128)).tools.count, 128)
+        expectError(body("functions", 129), param: "functions", code: "array_above_max_length")
     }
 }

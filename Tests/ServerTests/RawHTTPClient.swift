@@ -17,10 +17,11 @@ final class RawHTTPConnection {
     private let fd: Int32
     private var buffer = Data()
 
-    init(port: Int) throws {
+    /// `timeout`: seconds a single send or receive may block before failing the test.
+    init(port: Int, timeout: Int = 300) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestError("socket() failed") }
-        var timeout = timeval(tv_sec: 300, tv_usec: 0)
+        var timeout = timeval(tv_sec: timeout, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         // A server that stops reading a large body must fail the test, not hang it.
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -39,15 +40,40 @@ final class RawHTTPConnection {
     /// Closes the connection now (a client hanging up).
     func hangUp() { shutdown(fd, Int32(SHUT_RDWR)) }
 
+    /// Closes only the sending side (a client that is done sending but still reading).
+    func halfClose() { shutdown(fd, Int32(SHUT_WR)) }
+
+    /// Sends bytes as they are: partial requests, malformed ones.
+    func sendRaw(_ text: String) throws {
+        try sendAll(Data(text.utf8))
+    }
+
+    /// True if the server has closed the connection: end of stream with nothing left unread
+    /// (waits up to the receive timeout).
+    func isClosedByServer() throws -> Bool {
+        guard buffer.isEmpty else { return false }
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, 0)
+        if n == 0 { return true }
+        if n < 0 { return errno == ECONNRESET }
+        buffer.append(byte)
+        return false
+    }
+
     /// Sends one request; with `keepAlive` it asks to reuse the connection afterwards, as
     /// pooling clients (the openai SDK) do.
     func send(method: String, path: String, headers: [String: String] = [:], body: Data? = nil, keepAlive: Bool = false) throws {
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n" + (keepAlive ? "" : "Connection: close\r\n")
+        var head = "\(method) \(path) HTTP/1.1\r\n" + (keepAlive ? "" : "Connection: close\r\n")
+        if !headers.keys.contains(where: { $0.lowercased() == "host" }) { head += "Host: 127.0.0.1\r\n" }
         for (k, v) in headers { head += "\(k): \(v)\r\n" }
         if let body { head += "Content-Length: \(body.count)\r\n" }
         head += "\r\n"
         var data = Data(head.utf8)
         if let body { data.append(body) }
+        try sendAll(data)
+    }
+
+    private func sendAll(_ data: Data) throws {
         try data.withUnsafeBytes { raw in
             var sent = 0
             while sent < raw.count {
@@ -68,8 +94,16 @@ final class RawHTTPConnection {
         return true
     }
 
-    /// Reads the status line and headers.
+    /// Reads the status line and headers of the final response, skipping interim (1xx) ones as
+    /// RFC 9110 §15.2 requires of every client.
     func readHead() throws -> (status: Int, headers: [String: String]) {
+        while true {
+            let head = try readAnyHead()
+            if !(100..<200).contains(head.status) || head.status == 101 { return head }
+        }
+    }
+
+    private func readAnyHead() throws -> (status: Int, headers: [String: String]) {
         let separator = Data("\r\n\r\n".utf8)
         while buffer.range(of: separator) == nil {
             guard try fill() else { throw TestError("connection closed before headers") }

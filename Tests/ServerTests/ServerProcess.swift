@@ -60,6 +60,20 @@ final class ServerProcess: @unchecked Sendable {
         pids.lock.unlock()
     }
 
+    /// Sends SIGTERM and waits up to `seconds` for the process to exit; returns its exit status
+    /// and how long it took, or nil status if it is still running.
+    func terminate(within seconds: Double) -> (status: Int32?, elapsed: Double) {
+        let start = Date()
+        kill(process.processIdentifier, SIGTERM)
+        while process.isRunning, Date().timeIntervalSince(start) < seconds { usleep(20_000) }
+        let elapsed = Date().timeIntervalSince(start)
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            return (nil, elapsed)
+        }
+        return (process.terminationStatus, elapsed)
+    }
+
     private func waitUntilHealthy() throws {
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {

@@ -88,6 +88,14 @@ public struct LocalChatBackend: ChatBackend {
     /// Maps an API request onto the engine's request (prompt, sampling, output grammar) and the
     /// output parser for its text, rejecting what a text model cannot do.
     func prepare(_ request: ChatCompletionRequest) async throws -> (GenerationRequest, ToolCallOutput) {
+        // The completion shares the context with the prompt; more than the whole context can
+        // never be produced, so asking for it is an error up front, as with OpenAI.
+        if let maxTokens = request.maxCompletionTokens, maxTokens > engine.contextSize {
+            let param = request.maxCompletionTokensParam
+            throw APIError.invalidRequest(
+                "\(param) is too large: \(maxTokens). This model supports at most \(engine.contextSize) completion tokens, whereas you provided \(maxTokens).",
+                param: param, code: "invalid_value")
+        }
         for (i, m) in request.messages.enumerated() {
             guard case .parts(let parts)? = m.content else { continue }
             for (j, part) in parts.enumerated() {
