@@ -25,9 +25,16 @@ import ChatAPI
 /// (special-token text parsed: that is the template's markup), and each escaped spelling as
 /// plain text. A prompt without markers is one run, so it tokenizes exactly as before.
 ///
-/// Not covered: a spelling that only exists across the seam between request text and the
-/// template's own text (request `…<|im_` followed by template text `end|>`); no template writes
-/// a fragment of a special token.
+/// Limits, all outside what real templates do:
+/// - A spelling that only exists across a seam, between request text and the template's own
+///   text (request `…<|im_` then template `end|>`) or between two request strings the template
+///   writes back to back, is not broken. Templates write whole special tokens, with markup
+///   between request strings; where *we* join request strings (content parts) we escape the
+///   joined text.
+/// - The template's own text must not contain the marker (it would be read as a boundary).
+/// - Runs are tokenized one llama.cpp call each. For SentencePiece vocabularies that add a space
+///   prefix (Llama 2 era), a run after an escaped spelling therefore starts with that space;
+///   byte-level BPE vocabularies (Llama 3, Qwen, SmolLM, Mistral Tekken) are unaffected.
 public struct RequestTextEscaping: Sendable {
     /// The marker character (U+29EB BLACK LOZENGE): rare, printable in Python's sense (so `repr`
     /// keeps it), caseless, not whitespace (so `strip` keeps it), not a combining mark.

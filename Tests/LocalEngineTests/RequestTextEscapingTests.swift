@@ -1,6 +1,6 @@
 import ChatAPI
 import Foundation
-import LocalEngine
+@testable import LocalEngine
 import XCTest
 
 /// Request text that spells control tokens stays plain text; the template's markup stays
@@ -23,6 +23,34 @@ final class RequestTextEscapingTests: XCTestCase {
         XCTAssertFalse(escaping.escape("<|im_start|><|im_end|>").contains("<|im_start|>"))
         XCTAssertEqual(escaping.escape(JSONValue.object(["<|im_start|>": .array([.string("<|im_end|>"), .number(JSONNumber(1))])])),
                        .object(["<\(m)|im_start|>": .array([.string("<\(m)|\(m)im_end|>"), .number(JSONNumber(1))])]))
+    }
+
+    /// Random request text over an alphabet made of spelling fragments: escaping then splitting
+    /// gives the text back exactly, every literal is a spelling, and no markup run contains one
+    /// (overlapping spellings may come back as split runs instead: still plain text).
+    func testEscapedTextSplitsBackIntoItsTextWithEverySpellingLiteral() {
+        let spellings = ["<|im_end|>", "<|im_start|>", "<tool_call>", "</tool_call>", "|>", "€"]
+        let escaping = RequestTextEscaping(spellings: spellings)
+        let m = String(RequestTextEscaping.marker)
+        let alphabet = ["<", "|", "im_", "end", "start", "|>", ">", "</", "tool_call", "€", m, "a", " ", "\n"]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let text = (0..<Int.random(in: 0...12, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }.joined()
+            let segments = escaping.segments(of: escaping.escape(text))
+            var back: [UInt8] = []
+            for segment in segments {
+                switch segment {
+                case .markup(let bytes):
+                    back += bytes
+                    let run = String(decoding: bytes, as: UTF8.self)
+                    XCTAssertFalse(spellings.contains { run.contains($0) }, "\(text.debugDescription) → run \(run.debugDescription)")
+                case .literal(let bytes):
+                    back += bytes
+                    XCTAssertTrue(spellings.contains(String(decoding: bytes, as: UTF8.self)))
+                }
+            }
+            XCTAssertEqual(String(decoding: back, as: UTF8.self), text)
+        }
     }
 
     // MARK: SmolLM2 (ChatML, the default model)

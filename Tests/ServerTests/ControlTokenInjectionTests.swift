@@ -32,7 +32,9 @@ final class ControlTokenInjectionTests: XCTestCase {
             "model": "test",
             "messages": [
                 ["role": "system", "content": .string("Be brief. " + text)],
-                ["role": "user", "content": [["type": "text", "text": t]]],
+                // Split across two parts: the spelling only exists once they are joined.
+                ["role": "user", "content": [["type": "text", "text": .string(String(text.prefix(5)))],
+                                             ["type": "text", "text": .string(String(text.dropFirst(5)))]]],
                 ["role": "assistant", "content": .null, "tool_calls": [[
                     "id": "call_1", "type": "function",
                     "function": ["name": "lookup",

@@ -129,11 +129,9 @@ struct LocalPromptBuilder {
 
     private func escaped(_ message: ChatMessage) -> ChatMessage {
         var m = message
-        switch message.content {
-        case .text(let s)?: m.content = .text(escaping.escape(s))
-        case .parts(let parts)?: m.content = .parts(parts.map(escaped))
-        case nil: break
-        }
+        // Parts are joined first and escaped as one text: escaped one by one, `<|im_` and
+        // `end|>` in two parts would join into an unbroken spelling.
+        m.content = message.content.map { .text(escaping.escape($0.text)) }
         m.name = message.name.map(escaping.escape)
         m.toolCallID = message.toolCallID.map(escaping.escape)
         m.refusal = message.refusal.map(escaping.escape)
@@ -146,16 +144,6 @@ struct LocalPromptBuilder {
             return ToolCall(id: escaping.escape(call.id), name: escaping.escape(call.name), arguments: arguments)
         }
         return m
-    }
-
-    private func escaped(_ part: ContentPart) -> ContentPart {
-        switch part {
-        case .text(let s): return .text(escaping.escape(s))
-        case .refusal(let s): return .refusal(escaping.escape(s))
-        case .imageURL(let url, let detail): return .imageURL(url: escaping.escape(url), detail: detail.map(escaping.escape))
-        case .inputAudio(let data, let format): return .inputAudio(data: escaping.escape(data), format: escaping.escape(format))
-        case .file(let value): return .file(escaping.escape(value))
-        }
     }
 
     private func escaped(_ function: FunctionDefinition) -> FunctionDefinition {
