@@ -35,8 +35,10 @@ public struct GenerationRequest: Sendable {
     public var stop: [String] = []
     /// End the rendered prompt with the opening of an assistant turn (the usual case).
     public var addGenerationPrompt = true
-    /// Prompt text rendered elsewhere (e.g. by the Jinja templates with tools); when set, it is
-    /// tokenized as is (special-token text parsed) and `messages` are ignored.
+    /// Prompt text rendered elsewhere (e.g. by the Jinja templates with tools); when set,
+    /// `messages` are ignored. Every request-derived string in it must have been escaped with
+    /// the model's `requestTextEscaping` before rendering: the rest is the template's markup,
+    /// whose special-token text becomes special tokens (`LlamaModel.tokenizePrompt`).
     public var renderedPrompt: String? = nil
     /// Hook applied to the logits at every step and told of every accepted token
     /// (constrained decoding). Must not be shared between concurrent requests.

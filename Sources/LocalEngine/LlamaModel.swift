@@ -34,6 +34,11 @@ public final class LlamaModel: @unchecked Sendable {
     let pieceOffsets: [Int32]
     /// endOfGenerationFlags[t] for every token t.
     let endOfGenerationFlags: [Bool]
+    /// specialFlags[t]: token t is one llama.cpp matches by its text when parsing special
+    /// tokens (attribute CONTROL, USER_DEFINED or UNKNOWN, as its tokenizer's special cache).
+    let specialFlags: [Bool]
+    /// The escape for request text over this vocabulary's special-token spellings.
+    public let requestTextEscaping: RequestTextEscaping
 
     /// Loads the GGUF at `path` (memory-mapped). Throws `modelNotFound` / `modelLoadFailed`.
     public init(path: String) throws {
@@ -67,6 +72,10 @@ public final class LlamaModel: @unchecked Sendable {
         offsets.reserveCapacity(vocabularySize + 1)
         var eog = [Bool](repeating: false, count: vocabularySize)
         var eogTokens: [Int32] = []
+        var special = [Bool](repeating: false, count: vocabularySize)
+        var spellings: [String] = []
+        let specialAttributes = LLAMA_TOKEN_ATTR_CONTROL.rawValue | LLAMA_TOKEN_ATTR_USER_DEFINED.rawValue
+            | LLAMA_TOKEN_ATTR_UNKNOWN.rawValue
         var buffer = [CChar](repeating: 0, count: 256)
         for token in 0..<Int32(vocabularySize) {
             var n = llama_token_to_piece(vocab, token, &buffer, Int32(buffer.count), 0, false)
@@ -84,7 +93,14 @@ public final class LlamaModel: @unchecked Sendable {
                 eog[Int(token)] = true
                 eogTokens.append(token)
             }
+            if llama_vocab_get_attr(vocab, token).rawValue & specialAttributes != 0,
+               let text = llama_vocab_get_text(vocab, token) {
+                special[Int(token)] = true
+                spellings.append(String(cString: text))
+            }
         }
+        self.specialFlags = special
+        self.requestTextEscaping = RequestTextEscaping(spellings: spellings)
         self.pieceBytes = bytes
         self.pieceOffsets = offsets
         self.endOfGenerationFlags = eog
@@ -135,8 +151,44 @@ public final class LlamaModel: @unchecked Sendable {
         return Array(tokens.prefix(Int(max(n, 0))))
     }
 
-    /// The bytes token `token` contributes to generated text (empty for special tokens).
-    /// A piece can be part of a multi-byte UTF-8 character; join pieces before decoding.
+    /// Tokenizes a rendered prompt whose request-derived text was escaped with
+    /// `requestTextEscaping`: the template's own special-token text becomes special tokens,
+    /// request text never does (see `RequestTextEscaping`). A prompt without escapes gives
+    /// exactly `tokenize(prompt, addSpecial: false, parseSpecial: true)`.
+    public func tokenizePrompt(_ prompt: String) -> [Int32] {
+        let escaping = requestTextEscaping
+        guard escaping.containsMarker(prompt) else {
+            return tokenize(prompt, addSpecial: false, parseSpecial: true)
+        }
+        var tokens: [Int32] = []
+        for segment in escaping.segments(of: prompt) {
+            switch segment {
+            case .markup(let bytes):
+                tokens += tokenize(String(decoding: bytes, as: UTF8.self), addSpecial: false, parseSpecial: true)
+            case .literal(let bytes):
+                tokens += plainTokens(String(decoding: bytes, as: UTF8.self))
+            }
+        }
+        return tokens
+    }
+
+    /// `text` as tokens none of which is special. `parseSpecial: false` is not quite that:
+    /// llama.cpp (like Hugging Face's tokenizers) still matches USER_DEFINED tokens by their
+    /// text, e.g. Qwen's `<tool_call>`. Such a spelling is cut after its first character, and
+    /// the two sides tokenized separately.
+    func plainTokens(_ text: String) -> [Int32] {
+        let tokens = tokenize(text, addSpecial: false, parseSpecial: false)
+        guard tokens.contains(where: { specialFlags[Int($0)] }), let first = text.unicodeScalars.first else { return tokens }
+        let rest = String(text.unicodeScalars.dropFirst())
+        return tokenize(String(first), addSpecial: false, parseSpecial: false) + (rest.isEmpty ? [] : plainTokens(rest))
+    }
+
+    /// Whether llama.cpp parses `token` from its text when special tokens are parsed
+    /// (CONTROL, USER_DEFINED or UNKNOWN).
+    public func isSpecial(_ token: Int32) -> Bool {
+        token >= 0 && Int(token) < vocabularySize && specialFlags[Int(token)]
+    }
+
     /// A token's text as the vocabulary spells it, control tokens included (`<|im_end|>`);
     /// what chat templates receive as `bos_token` / `eos_token`.
     public func tokenText(_ token: Int32) -> String {
@@ -150,6 +202,8 @@ public final class LlamaModel: @unchecked Sendable {
         return eos >= 0 ? eos : nil
     }
 
+    /// The bytes token `token` contributes to generated text (empty for special tokens).
+    /// A piece can be part of a multi-byte UTF-8 character; join pieces before decoding.
     public func tokenBytes(_ token: Int32) -> ArraySlice<UInt8> {
         precondition(token >= 0 && Int(token) < vocabularySize, "token \(token) out of range")
         return pieceBytes[Int(pieceOffsets[Int(token)])..<Int(pieceOffsets[Int(token) + 1])]

@@ -65,17 +65,23 @@ public final class LocalEngine: Sendable {
 
     deinit { worker.shutdown() }
 
-    /// The prompt text for `request`: `renderedPrompt`, or the messages through the renderer.
+    /// The prompt text for `request`: `renderedPrompt`, or the messages through the renderer,
+    /// their roles and contents escaped as request text (`RequestTextEscaping`).
     public func renderPrompt(_ request: GenerationRequest) throws -> String {
         if let prompt = request.renderedPrompt { return prompt }
-        return try promptRenderer.render(request.messages, addGenerationPrompt: request.addGenerationPrompt)
+        let escaping = model.requestTextEscaping
+        let messages = request.messages.map {
+            PromptMessage(role: escaping.escape($0.role), content: escaping.escape($0.content))
+        }
+        return try promptRenderer.render(messages, addGenerationPrompt: request.addGenerationPrompt)
     }
 
-    /// The prompt tokens `request` would be generated from (special-token text parsed; BOS
-    /// added when the model wants one and the text does not already start with it).
+    /// The prompt tokens `request` would be generated from: the template's special-token text
+    /// as special tokens, request text as plain text (`LlamaModel.tokenizePrompt`); BOS added
+    /// when the model wants one and the text does not already start with it.
     public func promptTokens(_ request: GenerationRequest) throws -> [Int32] {
         let text = try renderPrompt(request)
-        var tokens = model.tokenize(text, addSpecial: false, parseSpecial: true)
+        var tokens = model.tokenizePrompt(text)
         if model.addsBeginningOfSequence, let bos = model.beginningOfSequenceToken, tokens.first != bos {
             tokens.insert(bos, at: 0)
         }

@@ -111,7 +111,8 @@ public struct LocalChatBackend: ChatBackend {
         let plan = ToolCallPlan(request: request)
         let prompt: String
         do {
-            prompt = try LocalPromptBuilder(format: toolCallFormat, renderer: engine.promptRenderer).render(request, plan: plan)
+            prompt = try LocalPromptBuilder(format: toolCallFormat, renderer: engine.promptRenderer,
+                                        escaping: engine.model.requestTextEscaping).render(request, plan: plan)
         } catch let error as LocalEngineError {
             throw Self.apiError(for: error)
         }

@@ -9,13 +9,22 @@ import LocalEngine
 /// other model gets the generic format: the tools described in the system message
 /// (`GenericToolPrompt`), earlier calls written as the JSON it is asked to produce, and results
 /// as user messages, so the template only ever sees plain roles.
+///
+/// Every string taken from the request is escaped (`RequestTextEscaping`) before anything is
+/// built from it, here in one place, so that only the template's and our own text can become
+/// control tokens when the prompt is tokenized.
 struct LocalPromptBuilder {
     /// The format calls are written in (`.generic` for templates without tool support).
     let format: ToolCallFormat
     /// The engine's renderer; a `JinjaPromptRenderer` is needed for the native path.
     let renderer: any PromptRenderer
+    /// The model's escape for request text.
+    let escaping: RequestTextEscaping
 
+    /// The prompt text for `request`, request-derived text escaped: hand it to the engine as
+    /// `GenerationRequest.renderedPrompt`.
     func render(_ request: ChatCompletionRequest, plan: ToolCallPlan) throws -> String {
+        let (request, plan) = escapedForPrompt(request, plan: plan)
         if format != .generic, let jinja = renderer as? JinjaPromptRenderer {
             return try renderNative(request, plan: plan, jinja: jinja)
         }
@@ -99,6 +108,47 @@ struct LocalPromptBuilder {
             out.insert(PromptMessage(role: "system", content: section), at: 0)
         }
         return out
+    }
+
+    // MARK: Request text
+
+    /// The request and plan with every string that can reach the prompt escaped: message
+    /// contents, names, ids, tool-call arguments, tool definitions and the `response_format`
+    /// schema. Only for rendering: grammar and parser keep working on the original plan.
+    func escapedForPrompt(_ request: ChatCompletionRequest, plan: ToolCallPlan) -> (ChatCompletionRequest, ToolCallPlan) {
+        var request = request
+        var plan = plan
+        request.messages = request.messages.map(escaped)
+        plan.functions = plan.functions.map(escaped)
+        if case .jsonSchema(let name, let description, let schema, let strict) = request.responseFormat {
+            request.responseFormat = .jsonSchema(name: escaping.escape(name), description: description.map(escaping.escape),
+                                                 schema: schema.map(escaping.escape), strict: strict)
+        }
+        return (request, plan)
+    }
+
+    private func escaped(_ message: ChatMessage) -> ChatMessage {
+        var m = message
+        // Parts are joined first and escaped as one text: escaped one by one, `<|im_` and
+        // `end|>` in two parts would join into an unbroken spelling.
+        m.content = message.content.map { .text(escaping.escape($0.text)) }
+        m.name = message.name.map(escaping.escape)
+        m.toolCallID = message.toolCallID.map(escaping.escape)
+        m.refusal = message.refusal.map(escaping.escape)
+        m.reasoningContent = message.reasoningContent.map(escaping.escape)
+        m.toolCalls = message.toolCalls.map { call in
+            // Parsed before escaping: a JSON escape such as `\u003c|im_end|>` spells the token
+            // only once decoded. The serialized form parses back to the same value.
+            let arguments = (try? JSONValue(parsing: call.arguments)).map { escaping.escape($0).serialized() }
+                ?? escaping.escape(call.arguments)
+            return ToolCall(id: escaping.escape(call.id), name: escaping.escape(call.name), arguments: arguments)
+        }
+        return m
+    }
+
+    private func escaped(_ function: FunctionDefinition) -> FunctionDefinition {
+        FunctionDefinition(name: escaping.escape(function.name), description: function.description.map(escaping.escape),
+                           parameters: function.parameters.map(escaping.escape), strict: function.strict)
     }
 
     // MARK: Shared
