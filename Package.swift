@@ -106,6 +106,13 @@ let package = Package(
         .testTarget(
             name: "GatewayTests", dependencies: ["Gateway", "ChatAPI", "JSONSchemaKit"],
             swiftSettings: llamaHeaders + [.swiftLanguageMode(.v6)]),
+        // Bounded fuzzing of every parser and compiler that reads request data; replays the
+        // regression corpus under Corpus/ first. FUZZ_SECONDS / FUZZ_SEED tune a run.
+        .testTarget(
+            name: "FuzzTests",
+            dependencies: ["ChatAPI", "ChatTemplates", "JSONSchemaKit", "Grammar", "GGUF"],
+            exclude: ["Corpus"],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
             name: "ServerTests",
             dependencies: [
