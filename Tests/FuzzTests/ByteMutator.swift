@@ -7,7 +7,7 @@ struct ByteMutator: Sendable {
     var nestings: [(open: [UInt8], close: [UInt8])]
     /// Deepest nesting to produce. Targets whose parsers are known to recurse without a bound
     /// (issue 8: the regex parsers) keep this low so the random phase does not rediscover that one
-    /// crash on every run; their known crashers replay it explicitly.
+    /// crash on every run; their known failures replay it explicitly.
     var maxNesting: Int
     /// Largest input to produce.
     var maxSize: Int = 1 << 20

@@ -15,9 +15,9 @@ struct FuzzTarget {
     let name: String
     /// Starting inputs besides the committed corpus (real templates, MaskBench schemas, ...).
     var seeds: [[UInt8]] = []
-    /// Inputs generated in code that kill the process today; replayed only with
-    /// `FUZZ_KNOWN_CRASHERS=1` (see `Corpus/README.md`).
-    var knownCrashers: [(name: String, input: [UInt8])] = []
+    /// Inputs generated in code that crash the process or fail a property today, in code being
+    /// rewritten elsewhere; replayed only with `FUZZ_KNOWN_FAILURES=1` (see `Corpus/README.md`).
+    var knownFailures: [(name: String, input: [UInt8])] = []
     var mutator: ByteMutator
     /// Structure-aware mutation, used for about half the inputs when present.
     var structuredMutation: (([UInt8], [UInt8], inout FuzzRandom) -> [UInt8])? = nil
@@ -39,13 +39,13 @@ struct FuzzTarget {
 ///
 ///     cp $TMPDIR/switchboard-fuzz-<target>-current Tests/FuzzTests/Corpus/<target>/<what-it-breaks>
 ///
-/// (and, while the code that crashes on it is not fixed, list the file in that folder's
-/// `KNOWN_CRASHERS`). Inputs that break a property without crashing are saved the same way, to
+/// (and, while the code that fails on it is being rewritten elsewhere, list the file in that folder's
+/// `KNOWN_FAILURES`). Inputs that break a property without crashing are saved the same way, to
 /// `...-failure-<n>`, and named in the test failure.
 struct FuzzHarness {
     static let environment = ProcessInfo.processInfo.environment
     static var seconds: Double { environment["FUZZ_SECONDS"].flatMap(Double.init) ?? 10 }
-    static var includeKnownCrashers: Bool { environment["FUZZ_KNOWN_CRASHERS"] == "1" }
+    static var includeKnownFailures: Bool { environment["FUZZ_KNOWN_FAILURES"] == "1" }
     static var temporaryDirectory: String {
         (environment["TMPDIR"].map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }) ?? "/tmp"
     }
@@ -59,24 +59,24 @@ struct FuzzHarness {
 
     init(_ target: FuzzTarget) { self.target = target }
 
-    /// The committed corpus of `target`: every file but the README and `KNOWN_CRASHERS`, minus
-    /// the known crashers unless asked for.
+    /// The committed corpus of `target`: every file but the README and `KNOWN_FAILURES`, minus
+    /// the known failures unless asked for.
     func corpus() throws -> [(name: String, input: [UInt8])] {
         let dir = Self.corpusRoot.appendingPathComponent(target.name)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-        let known = Self.knownCrasherNames(in: dir)
+        let known = Self.knownFailureNames(in: dir)
         var out: [(String, [UInt8])] = []
-        for name in names.sorted() where name != "KNOWN_CRASHERS" && name != "README.md" && !name.hasPrefix(".") {
-            if known.contains(name) && !Self.includeKnownCrashers { continue }
+        for name in names.sorted() where name != "KNOWN_FAILURES" && name != "README.md" && !name.hasPrefix(".") {
+            if known.contains(name) && !Self.includeKnownFailures { continue }
             let data = try Data(contentsOf: dir.appendingPathComponent(name))
             out.append((name, [UInt8](data)))
         }
         return out
     }
 
-    /// File names listed in a corpus folder's `KNOWN_CRASHERS` (one per line, `#` comments).
-    static func knownCrasherNames(in dir: URL) -> Set<String> {
-        guard let text = try? String(contentsOf: dir.appendingPathComponent("KNOWN_CRASHERS"), encoding: .utf8) else { return [] }
+    /// File names listed in a corpus folder's `KNOWN_FAILURES` (one per line, `#` comments).
+    static func knownFailureNames(in dir: URL) -> Set<String> {
+        guard let text = try? String(contentsOf: dir.appendingPathComponent("KNOWN_FAILURES"), encoding: .utf8) else { return [] }
         return Set(text.split(separator: "\n").compactMap { line in
             let name = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first?
                 .trimmingCharacters(in: .whitespaces) ?? ""
@@ -112,11 +112,11 @@ struct FuzzHarness {
             }
         }
 
-        // 1. The regression corpus and the known crashers first, every run.
+        // 1. The regression corpus (and, when asked, the known failures) first, every run.
         let committed = try corpus()
         for (name, input) in committed { runOne(input, origin: "corpus \(name)") }
-        if Self.includeKnownCrashers {
-            for (name, input) in target.knownCrashers { runOne(input, origin: "known crasher \(name)") }
+        if Self.includeKnownFailures {
+            for (name, input) in target.knownFailures { runOne(input, origin: "known failure \(name)") }
         }
 
         // 2. Mutation from the corpus and seeds, for the time budget.

@@ -41,7 +41,7 @@ final class SchemaFuzzTests: XCTestCase {
         var target = FuzzTarget(
             name: "schema",
             seeds: records.compactMap { $0["schema"] }.map(FuzzData.bytes),
-            knownCrashers: [],
+            knownFailures: [],
             mutator: ByteMutator(dictionary: Self.keywords.map { Array("\"\($0)\"".utf8) } + JSONFuzzTests.jsonTokens,
                                  nestings: [(Array("{\"not\":".utf8), Array("}".utf8)), (Array("{\"items\":".utf8), Array("}".utf8)),
                                             (Array("{\"allOf\":[".utf8), Array("]}".utf8))],
