@@ -63,7 +63,7 @@ enum CompileChecks {
     /// How long a compile given `WorkBudget(time: .seconds(2))` may take before it counts as
     /// ignoring its budget. Generous: the machine running the tests may be loaded, and the
     /// budget reads the clock only every few thousand steps.
-    static let budgetOverrun: Duration = .seconds(10)
+    static let budgetOverrun: Duration = .seconds(5)
 
     /// Compiles for the validator under a 2 s budget; nil when the schema is refused with a typed
     /// error. Anything else breaks a property.
