@@ -123,3 +123,14 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// scripts/fuzz only: a libFuzzer entry point over the same parsers as Tests/FuzzTests, built with
+// `-sanitize=fuzzer` into its own scratch path. Absent from ordinary builds, which it would break
+// (libFuzzer supplies `main`).
+if ProcessInfo.processInfo.environment["SWITCHBOARD_LIBFUZZER"] == "1" {
+    package.targets.append(.executableTarget(
+        name: "switchboard-fuzz",
+        dependencies: ["ChatAPI", "ChatTemplates", "JSONSchemaKit", "Grammar"],
+        path: "Fuzz",
+        swiftSettings: [.swiftLanguageMode(.v6)]))
+}
