@@ -116,6 +116,13 @@ let package = Package(
         .testTarget(
             name: "GatewayTests", dependencies: ["Gateway", "ChatAPI", "JSONSchemaKit"],
             swiftSettings: llamaHeaders + [.swiftLanguageMode(.v6)]),
+        // Bounded fuzzing of every parser and compiler that reads request data; replays the
+        // regression corpus under Corpus/ first. FUZZ_SECONDS / FUZZ_SEED tune a run.
+        .testTarget(
+            name: "FuzzTests",
+            dependencies: ["ChatAPI", "ChatTemplates", "JSONSchemaKit", "Grammar", "GGUF"],
+            exclude: ["Corpus"],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
             name: "ServerTests",
             dependencies: [
@@ -126,3 +133,14 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// scripts/fuzz only: a libFuzzer entry point over the same parsers as Tests/FuzzTests, built with
+// `-sanitize=fuzzer` into its own scratch path. Absent from ordinary builds, which it would break
+// (libFuzzer supplies `main`).
+if ProcessInfo.processInfo.environment["SWITCHBOARD_LIBFUZZER"] == "1" {
+    package.targets.append(.executableTarget(
+        name: "switchboard-fuzz",
+        dependencies: ["ChatAPI", "ChatTemplates", "JSONSchemaKit", "Grammar"],
+        path: "Fuzz",
+        swiftSettings: [.swiftLanguageMode(.v6)]))
+}

@@ -19,6 +19,25 @@ public struct RenderLimits: Sendable {
     }
 }
 
+/// Widths, paddings and indents a template may ask for (`center(w)`, `'%*d'`, `'{:>w}'`,
+/// `indent(w)`, `tojson(indent=w)`, `batch(n, fill)`): far above any real prompt, far below
+/// what would exhaust memory before the output limit is even checked.
+let maxPaddingWidth = 1 << 20
+
+/// `width` when it is at most `maxPaddingWidth` (negative counts as zero, as in Python); a limit
+/// error naming `what` otherwise.
+func checkedPadding(_ width: Int, _ what: String) throws -> Int {
+    guard width <= maxPaddingWidth else { throw TemplateError(.limit, "\(what) \(width) is larger than \(maxPaddingWidth)") }
+    return max(0, width)
+}
+
+/// One more decimal digit of a width or precision in a format spec, refused once past
+/// `maxPaddingWidth` (a long run of digits would otherwise overflow `Int`).
+func appendDigit(_ digit: Int, to value: inout Int, _ what: String) throws {
+    value = value * 10 + digit
+    if value > maxPaddingWidth { throw TemplateError(.limit, "\(what) is larger than \(maxPaddingWidth)") }
+}
+
 /// Variables of one scope. Most scopes (a loop iteration, a macro call) hold a handful of names,
 /// where a linear scan beats hashing; larger ones switch to a dictionary.
 struct Variables {
@@ -118,6 +137,20 @@ final class Interpreter {
     let root: Scope
     private var iterations = 0
     private var callDepth = 0
+    /// Statements and expressions being executed, nested. The parser bounds the nesting it
+    /// builds by recursion, but chains it builds in loops (`x|e|e|e…`, `a.b.c…`, `1+1+…`) nest
+    /// just as deep when evaluated, and macros stack their bodies on top: this bounds the stack.
+    private var nesting = 0
+    /// Deep enough for any real template (and for the parser's own 200 levels), shallow enough
+    /// for a thread's stack in a debug build.
+    static let maxNesting = 1_000
+
+    private func enter(_ pos: SourcePosition?) throws {
+        nesting += 1
+        if nesting > Interpreter.maxNesting {
+            throw TemplateError(.limit, "expressions and statements nested deeper than \(Interpreter.maxNesting)", at: pos)
+        }
+    }
 
     init(globals: Scope, limits: RenderLimits, allowsMutation: Bool, now: @escaping () -> Date, timeZone: TimeZone) {
         self.root = Scope(parent: globals)
@@ -137,6 +170,21 @@ final class Interpreter {
         return .normal
     }
 
+    /// Refuses a string value larger than the output limit. Values are checked where they grow
+    /// (`~`, `+`, `join`, `replace`), not only when printed: doubling a string in a loop reaches
+    /// gigabytes long before anything is written out.
+    func checkedSize(_ s: String) throws -> String {
+        guard s.utf8.count <= limits.maxOutputBytes else { throw TemplateError(.limit, "string exceeds \(limits.maxOutputBytes) bytes") }
+        return s
+    }
+
+    /// Refuses an operation that would build a value of more than the output limit, before it
+    /// allocates anything: `parts` items of `each` bytes (or list items).
+    func checkGrowth(_ parts: Int, _ each: Int) throws {
+        let (total, overflow) = parts.multipliedReportingOverflow(by: each)
+        guard !overflow, total <= limits.maxOutputBytes else { throw TemplateError(.limit, "value exceeds \(limits.maxOutputBytes) bytes") }
+    }
+
     private func append(_ text: String, _ out: inout String, _ pos: SourcePosition?) throws {
         out += text
         if out.utf8.count > limits.maxOutputBytes {
@@ -145,6 +193,12 @@ final class Interpreter {
     }
 
     private func exec(_ node: Node, _ scope: Scope, _ out: inout String) throws -> Flow {
+        try enter(nil)
+        defer { nesting -= 1 }
+        return try execNode(node, scope, &out)
+    }
+
+    private func execNode(_ node: Node, _ scope: Scope, _ out: inout String) throws -> Flow {
         switch node {
         case .text(let s):
             try append(s, &out, nil)
@@ -316,6 +370,12 @@ final class Interpreter {
     // MARK: - Expressions
 
     func eval(_ e: Expr, _ scope: Scope) throws -> JinjaValue {
+        try enter(nil)
+        defer { nesting -= 1 }
+        return try evalNode(e, scope)
+    }
+
+    private func evalNode(_ e: Expr, _ scope: Scope) throws -> JinjaValue {
         switch e {
         case .constant(let v):
             return v
@@ -386,7 +446,7 @@ final class Interpreter {
             return .undefined(JinjaUndefined(message: "the inline if-expression evaluated to false and no else section was defined"))
         case .concat(let items, _):
             var s = ""
-            for item in items { s += try eval(item, scope).pythonString }
+            for item in items { s = try checkedSize(s + eval(item, scope).pythonString) }
             return .string(s)
         }
     }
@@ -526,7 +586,9 @@ final class Interpreter {
     func unary(_ op: UnaryOperator, _ v: JinjaValue) throws -> JinjaValue {
         switch (op, v) {
         case (_, .undefined(let u)): throw TemplateError(.undefined, u.message)
-        case (.negate, .int(let i)): return .int(-i)
+        case (.negate, .int(let i)):
+            guard i != .min else { throw runtimeError("integer overflow") }  // -Int.min does not fit
+            return .int(-i)
         case (.negate, .bool(let b)): return .int(b ? -1 : 0)
         case (.negate, .float(let d)): return .float(-d)
         case (.plus, .int), (.plus, .float): return v
@@ -542,16 +604,27 @@ final class Interpreter {
         let a = a.demarked, b = b.demarked
         if op == .modulo, case .string(let fmt) = a { return .string(try percentFormat(fmt, b)) }
         switch (op, a, b) {
-        case (.add, .string(let x), .string(let y)): return .string(x + y)
-        case (.add, .list(let x), .list(let y)): return .list(JinjaList(x.items + y.items))
+        case (.add, .string(let x), .string(let y)):
+            try checkGrowth(1, x.utf8.count + y.utf8.count)
+            return .string(x + y)
+        case (.add, .list(let x), .list(let y)):
+            try checkGrowth(1, x.items.count + y.items.count)
+            return .list(JinjaList(x.items + y.items))
         case (.add, .tuple(let x), .tuple(let y)): return .tuple(x + y)
         case (.multiply, .string(let s), _), (.multiply, _, .string(let s)):
             guard let n = integerValue(op == .multiply && a.stringValue != nil ? b : a) else { break }
-            guard n <= 0 || s.utf8.count * n <= limits.maxOutputBytes else { throw TemplateError(.limit, "string repetition too large") }
+            // Overflow-checked: `'ab' * 9223372036854775807` must be a limit error, not a trap.
+            let (bytes, overflow) = s.utf8.count.multipliedReportingOverflow(by: n)
+            guard n <= 0 || (!overflow && bytes <= limits.maxOutputBytes) else {
+                throw TemplateError(.limit, "string repetition too large")
+            }
             return .string(n > 0 ? String(repeating: s, count: n) : "")
         case (.multiply, .list(let l), _):
             guard let n = integerValue(b) else { break }
-            guard n <= 0 || l.items.count * n <= limits.maxOutputBytes else { throw TemplateError(.limit, "list repetition too large") }
+            let (count, overflow) = l.items.count.multipliedReportingOverflow(by: n)
+            guard n <= 0 || (!overflow && count <= limits.maxOutputBytes) else {
+                throw TemplateError(.limit, "list repetition too large")
+            }
             return .list(JinjaList(n > 0 ? Array(repeating: l.items, count: n).flatMap { $0 } : []))
         default: break
         }
@@ -598,10 +671,13 @@ final class Interpreter {
             return .float(Double(x) / Double(y))
         case .floorDivide:
             guard y != 0 else { throw runtimeError("integer division or modulo by zero") }
+            // Int.min // -1 is the one quotient that does not fit.
+            guard !(x == .min && y == -1) else { throw runtimeError("integer overflow") }
             let q = x / y
             return .int((x % y != 0 && ((x < 0) != (y < 0))) ? q - 1 : q)
         case .modulo:
             guard y != 0 else { throw runtimeError("integer division or modulo by zero") }
+            if y == -1 { return .int(0) }  // Int.min % -1 traps in Swift; the answer is 0 for every x.
             let r = x % y
             return .int(r != 0 && ((r < 0) != (y < 0)) ? r + y : r)
         case .power:
@@ -671,6 +747,13 @@ final class Interpreter {
 }
 
 // MARK: - Python value semantics shared by filters and methods
+
+/// Python's `int(x)` for a finite float (truncation toward zero). Python answers with a big
+/// integer beyond 64 bits; we refuse instead of trapping.
+func integerFromFloat(_ d: Double) throws -> Int {
+    guard let i = Int(exactly: d.rounded(.towardZero)) else { throw runtimeError("integer too large: \(d)") }
+    return i
+}
 
 func integerValue(_ v: JinjaValue) -> Int? {
     switch v {
@@ -742,7 +825,12 @@ func sliceArray<T>(_ items: [T], _ start: Int?, _ stop: Int?, _ step: Int?) thro
     if s > 0 {
         var i = clamp(start, 0, 0, n)
         let end = clamp(stop, n, 0, n)
-        while i < end { out.append(items[i]); i += s }
+        while i < end {
+            out.append(items[i])
+            let (next, overflow) = i.addingReportingOverflow(s)
+            if overflow { break }
+            i = next
+        }
     } else {
         var i = clamp(start, n - 1, -1, n - 1)
         let end = clamp(stop, -1, -1, n - 1)

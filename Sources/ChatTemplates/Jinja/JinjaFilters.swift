@@ -21,10 +21,10 @@ enum Filters {
         t["lower"] = { _, v, _ in .string(pythonLower(v.pythonString)) }
         t["capitalize"] = { _, v, _ in .string(pythonCapitalize(v.pythonString)) }
         t["title"] = { _, v, _ in .string(jinjaTitle(v.pythonString)) }
-        t["replace"] = { _, v, a in
+        t["replace"] = { interp, v, a in
             guard let old = a.value(0, "old"), let new = a.value(1, "new") else { throw typeError("replace() needs old and new") }
             let count = a.value(2, "count").flatMap(integerValue)
-            return .string(pythonReplace(v.pythonString, old.pythonString, new.pythonString, count: count))
+            return .string(try interp.checkedSize(pythonReplace(v.pythonString, old.pythonString, new.pythonString, count: count, interp)))
         }
         t["default"] = { _, v, a in
             let def = a.value(0, "default_value") ?? .string("")
@@ -39,7 +39,9 @@ enum Filters {
             if let attr = a.value(1, "attribute") {
                 items = try items.map { try attributeOrItem(interp, $0, attr) }
             }
-            return .string(items.map { $0.pythonString }.joined(separator: sep))
+            let strings = items.map { $0.pythonString }
+            try interp.checkGrowth(1, strings.reduce(sep.utf8.count * strings.count) { $0 + $1.utf8.count })
+            return .string(strings.joined(separator: sep))
         }
         t["items"] = { _, v, _ in
             switch v {
@@ -84,7 +86,7 @@ enum Filters {
             let base = a.value(1, "base").flatMap(integerValue) ?? 10
             switch v {
             case .int, .bool: return .int(integerValue(v)!)
-            case .float(let d): return d.isFinite ? .int(Int(d)) : def
+            case .float(let d): return d.isFinite ? .int(try integerFromFloat(d)) : def
             case .string(let s):
                 var trimmed = pythonStrip(s, chars: nil, left: true, right: true).replacingOccurrences(of: "_", with: "")
                 let lower = trimmed.lowercased()
@@ -92,7 +94,7 @@ enum Filters {
                     trimmed = String(trimmed.dropFirst(2))
                 }
                 if let i = Int(trimmed, radix: base) { return .int(i) }
-                if base == 10, let d = Double(trimmed), d.isFinite { return .int(Int(d)) }
+                if base == 10, let d = Double(trimmed), d.isFinite { return .int(try integerFromFloat(d)) }
                 return def
             default: return def
             }
@@ -109,7 +111,9 @@ enum Filters {
         }
         t["abs"] = { interp, v, _ in
             switch v {
-            case .int(let i): return .int(abs(i))
+            case .int(let i):
+                guard i != .min else { throw runtimeError("integer overflow") }  // abs(Int.min) does not fit
+                return .int(abs(i))
             case .bool(let b): return .int(b ? 1 : 0)
             case .float(let d): return .float(abs(d))
             default: throw typeError("bad operand type for abs(): '\(v.typeName)'")
@@ -147,7 +151,11 @@ enum Filters {
         t["indent"] = { _, v, a in
             let widthArg = a.value(0, "width") ?? .int(4)
             let indentation: String
-            if case .string(let s) = widthArg { indentation = s } else { indentation = String(repeating: " ", count: integerValue(widthArg) ?? 4) }
+            if case .string(let s) = widthArg {
+                indentation = s
+            } else {
+                indentation = String(repeating: " ", count: try checkedPadding(integerValue(widthArg) ?? 4, "indent width"))
+            }
             let first = a.value(1, "first")?.isTruthy ?? false
             let blank = a.value(2, "blank")?.isTruthy ?? false
             let text = v.pythonString + "\n"
@@ -201,15 +209,17 @@ enum Filters {
         }
         t["batch"] = { interp, v, a in
             guard let n = a.value(0, "linecount").flatMap(integerValue), n > 0 else { throw runtimeError("batch needs a positive size") }
+            // The fill pads the last batch up to `n` items, so `n` is a padding width.
+            if a.value(1, "fill_with") != nil { _ = try checkedPadding(n, "batch size") }
             let fill = a.value(1, "fill_with")
             let items = try interp.iterate(v)
             var out: [JinjaValue] = []
             var i = 0
             while i < items.count {
-                var chunk = Array(items[i..<min(i + n, items.count)])
+                var chunk = Array(items[i..<(i + min(n, items.count - i))])
                 if let fill, chunk.count < n { chunk += Array(repeating: fill, count: n - chunk.count) }
                 out.append(.list(JinjaList(chunk)))
-                i += n
+                i += min(n, items.count - i)
             }
             return .list(JinjaList(out))
         }
@@ -218,7 +228,7 @@ enum Filters {
         }
         t["center"] = { _, v, a in
             let width = a.value(0, "width").flatMap(integerValue) ?? 80
-            return .string(pythonCenter(v.pythonString, width))
+            return .string(pythonCenter(v.pythonString, try checkedPadding(width, "center width")))
         }
         t["truncate"] = { _, v, a in
             let s = Array(v.pythonString.unicodeScalars)
@@ -226,7 +236,9 @@ enum Filters {
             let killwords = a.value(1, "killwords")?.isTruthy ?? false
             let end = a.value(2, "end")?.pythonString ?? "..."
             let leeway = a.value(3, "leeway").flatMap(integerValue) ?? 5
-            if s.count <= length + leeway { return v.isUndefined ? .string("") : .string(v.pythonString) }
+            // Saturating: `truncate(9223372036854775807)` must not overflow.
+            let (limit, overflow) = length.addingReportingOverflow(leeway)
+            if overflow || s.count <= limit { return v.isUndefined ? .string("") : .string(v.pythonString) }
             let keep = max(0, length - end.unicodeScalars.count)
             var head = String(String.UnicodeScalarView(s[0..<min(keep, s.count)]))
             if !killwords, let space = head.lastIndex(of: " ") { head = String(head[..<space]) }
@@ -254,7 +266,7 @@ enum Filters {
         case .some(.string(let s)): o.indent = s
         case .some(let x):
             guard let n = integerValue(x) else { throw typeError("indent must be an int or a string") }
-            o.indent = String(repeating: " ", count: max(0, n))
+            o.indent = String(repeating: " ", count: try checkedPadding(n, "tojson indent"))
         }
         if let seps = a.value(2, "separators"), !seps.isNone {
             let parts = try interp.iterate(seps)

@@ -21,11 +21,17 @@ enum Globals {
             default: throw typeError("range expected 1 to 3 arguments, got \(ints.count)")
             }
             guard step != 0 else { throw runtimeError("range() arg 3 must not be zero") }
-            let count = step > 0 ? max(0, (stop - start + step - 1) / step) : max(0, (start - stop - step - 1) / -step)
+            // In unsigned arithmetic: `range(-9223372036854775807 - 1, 9223372036854775807)` spans
+            // more than Int holds, and must be refused as too big rather than trap.
+            let (low, high) = step > 0 ? (start, stop) : (stop, start)
+            let span = high > low ? UInt(bitPattern: high &- low) : 0
+            let quotient = span / step.magnitude, remainder = span % step.magnitude
+            let count = quotient > UInt(interp.limits.maxRange) ? interp.limits.maxRange + 1 : Int(quotient) + (remainder == 0 ? 0 : 1)
             guard count <= interp.limits.maxRange else {
                 throw TemplateError(.limit, "Range too big. The sandbox blocks ranges larger than MAX_RANGE (\(interp.limits.maxRange)).")
             }
-            return .list(JinjaList((0..<count).map { .int(start + $0 * step) }))
+            // Every element lies between start and stop, so wrapping arithmetic lands exactly on it.
+            return .list(JinjaList((0..<count).map { .int(start &+ $0 &* step) }))
         }
         add("dict") { interp, a in
             let d = JinjaDict()

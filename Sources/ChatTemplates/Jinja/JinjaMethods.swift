@@ -85,11 +85,11 @@ enum Methods {
                 .string(String(s.map { c in c.isUppercase ? Character(c.lowercased()) : Character(c.uppercased()) }))
             }
         case "replace":
-            return method(name) { _, a in
+            return method(name) { interp, a in
                 let old = try requiredString(a, 0, "old", name)
                 let new = try requiredString(a, 1, "new", name)
                 let count = a.value(2, "count").flatMap(integerValue)
-                return .string(pythonReplace(s, old, new, count: count.map { $0 < 0 ? nil : $0 } ?? nil))
+                return .string(try interp.checkedSize(pythonReplace(s, old, new, count: count.map { $0 < 0 ? nil : $0 } ?? nil, interp)))
             }
         case "find", "rfind", "index", "rindex":
             return method(name) { _, a in
@@ -120,6 +120,7 @@ enum Methods {
                     guard case .string(let x) = item else { throw typeError("sequence item \(parts.count): expected str instance, \(item.typeName) found") }
                     parts.append(x)
                 }
+                try interp.checkGrowth(1, parts.reduce(s.utf8.count * parts.count) { $0 + $1.utf8.count })
                 return .string(parts.joined(separator: s))
             }
         case "format":
@@ -150,17 +151,17 @@ enum Methods {
                 return .string(s)
             }
         case "center":
-            return method(name) { _, a in .string(pythonCenter(s, a.value(0, "width").flatMap(integerValue) ?? 0)) }
+            return method(name) { _, a in .string(pythonCenter(s, try checkedPadding(a.value(0, "width").flatMap(integerValue) ?? 0, "center width"))) }
         case "ljust", "rjust":
             return method(name) { _, a in
-                let width = a.value(0, "width").flatMap(integerValue) ?? 0
+                let width = try checkedPadding(a.value(0, "width").flatMap(integerValue) ?? 0, "\(name) width")
                 let fill = a.value(1, "fillchar")?.pythonString ?? " "
                 let pad = String(repeating: fill, count: max(0, width - s.unicodeScalars.count))
                 return .string(name == "ljust" ? s + pad : pad + s)
             }
         case "zfill":
             return method(name) { _, a in
-                let width = a.value(0, "width").flatMap(integerValue) ?? 0
+                let width = try checkedPadding(a.value(0, "width").flatMap(integerValue) ?? 0, "zfill width")
                 let n = s.unicodeScalars.count
                 guard width > n else { return .string(s) }
                 var body = s

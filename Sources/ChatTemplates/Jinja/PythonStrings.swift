@@ -127,7 +127,11 @@ func pythonSplitLines(_ s: String, keepEnds: Bool = false) -> [String] {
     return lines
 }
 
-func pythonReplace(_ s: String, _ old: String, _ new: String, count: Int?) -> String {
+/// `str.replace`. Refuses (via `interp.checkGrowth`) a result over the output limit before
+/// building it: replacing "" or a short string with a long one multiplies the size.
+func pythonReplace(_ s: String, _ old: String, _ new: String, count: Int?, _ interp: Interpreter) throws -> String {
+    let occurrences = old.isEmpty ? s.unicodeScalars.count + 1 : s.utf8.count / old.utf8.count
+    try interp.checkGrowth(min(occurrences, count.map { max(0, $0) } ?? occurrences), new.utf8.count)
     if old.isEmpty {
         // Python inserts `new` between every code point (and at both ends).
         var out = new
@@ -200,14 +204,19 @@ func percentFormat(_ fmt: String, _ args: JinjaValue) throws -> String {
         var flags = Set<Unicode.Scalar>()
         while i < a.count, "-+ 0#".unicodeScalars.contains(a[i]) { flags.insert(a[i]); i += 1 }
         var width: Int? = nil
-        if i < a.count, a[i] == "*" { width = integerValue(try take()); i += 1 }
-        while i < a.count, let d = Int(String(a[i])), a[i].isASCII { width = (width ?? 0) * 10 + d; i += 1 }
+        if i < a.count, a[i] == "*" { width = try integerValue(try take()).map { try checkedPadding($0, "format width") }; i += 1 }
+        while i < a.count, let d = Int(String(a[i])), a[i].isASCII {
+            var w = width ?? 0
+            try appendDigit(d, to: &w, "format width")
+            width = w
+            i += 1
+        }
         var precision: Int? = nil
         if i < a.count, a[i] == "." {
             i += 1
             precision = 0
-            if i < a.count, a[i] == "*" { precision = integerValue(try take()); i += 1 }
-            while i < a.count, let d = Int(String(a[i])), a[i].isASCII { precision = precision! * 10 + d; i += 1 }
+            if i < a.count, a[i] == "*" { precision = try integerValue(try take()).map { try checkedPadding($0, "format precision") }; i += 1 }
+            while i < a.count, let d = Int(String(a[i])), a[i].isASCII { try appendDigit(d, to: &precision!, "format precision"); i += 1 }
         }
         guard i < a.count else { throw runtimeError("incomplete format") }
         let conv = a[i]
@@ -222,7 +231,7 @@ func percentFormat(_ fmt: String, _ args: JinjaValue) throws -> String {
         case "d", "i", "u":
             numeric = true
             guard let x = floatValue(v) else { throw typeError("%\(conv) format: a real number is required, not \(v.typeName)") }
-            body = String(integerValue(v) ?? Int(x.rounded(.towardZero)))
+            body = String(try integerValue(v) ?? integerFromFloat(x))
         case "f", "F", "e", "E", "g", "G":
             numeric = true
             guard let x = floatValue(v) else { throw typeError("must be real number, not \(v.typeName)") }
@@ -232,7 +241,7 @@ func percentFormat(_ fmt: String, _ args: JinjaValue) throws -> String {
             guard let x = integerValue(v) else { throw typeError("%\(conv) format: an integer is required, not \(v.typeName)") }
             body = String(x, radix: conv == "o" ? 8 : 16, uppercase: conv == "X")
         case "c":
-            if case .string(let s) = v { body = s } else if let x = integerValue(v), let u = Unicode.Scalar(UInt32(x)) { body = String(u) } else { throw typeError("%c requires int or char") }
+            if case .string(let s) = v { body = s } else if let x = integerValue(v), let u = UInt32(exactly: x).flatMap(Unicode.Scalar.init) { body = String(u) } else { throw typeError("%c requires int or char") }
         default:
             throw runtimeError("unsupported format character '\(conv)'")
         }
@@ -370,13 +379,13 @@ func applyFormatSpec(_ value: JinjaValue, _ spec: String) throws -> String {
     if s.first == "#" { s = s.dropFirst() }
     if s.first == "0" { if align == nil { fill = "0"; align = "=" }; s = s.dropFirst() }
     var width = 0
-    while let f = s.first, f.isASCII, let d = Int(String(f)) { width = width * 10 + d; s = s.dropFirst() }
+    while let f = s.first, f.isASCII, let d = Int(String(f)) { try appendDigit(d, to: &width, "format width"); s = s.dropFirst() }
     if s.first == "," || s.first == "_" { s = s.dropFirst() }
     var precision: Int? = nil
     if s.first == "." {
         s = s.dropFirst()
         precision = 0
-        while let f = s.first, f.isASCII, let d = Int(String(f)) { precision = precision! * 10 + d; s = s.dropFirst() }
+        while let f = s.first, f.isASCII, let d = Int(String(f)) { try appendDigit(d, to: &precision!, "format precision"); s = s.dropFirst() }
     }
     let type = s.first.map { String($0) } ?? ""
     var body: String
