@@ -83,6 +83,7 @@ final class RegexFuzzTests: XCTestCase {
                                  nestings: Self.nestings.map { (Array($0.0.utf8), Array($0.1.utf8)) }, maxNesting: Self.maxNesting,
                                  maxSize: Self.maxPatternSize),
             hangLimit: .seconds(60),
+            randomPhaseOffBecause: "the regex and schema compilers still fail on fresh fuzz finds (issue 8, open)",
             check: { input in
                 if !FuzzHarness.includeKnownFailures, Self.nesting(input) > Self.skippedNesting { return }
                 let pattern = String(decoding: input, as: UTF8.self)
