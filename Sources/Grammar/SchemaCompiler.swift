@@ -3,7 +3,9 @@ import JSONSchemaKit
 
 /// Compiles JSON Schema (a `JSONValue`) into rules of a `ProgramBuilder`.
 ///
-/// Generation policy (it only ever narrows the set of valid values, never widens it):
+/// Every keyword that asserts something is enforced exactly, rejected with an error naming it,
+/// or — only for the narrowings listed here and in BENCHMARKS.md — enforced on a subset of the
+/// valid values. Nothing is silently widened.
 /// - output is compact JSON; object properties appear in schema order;
 /// - with `GrammarOptions.additionalProperties == .declaredOnly` (the default) an object with
 ///   `properties` never gets properties beyond them (plus `required` names and
@@ -11,21 +13,34 @@ import JSONSchemaKit
 ///   keys follow the declared ones, with values per `additionalProperties`. An object without
 ///   `properties` takes any keys (or `propertyNames`-conforming keys) in both modes;
 /// - integers may carry a zero fraction (`2.0`) and numbers any number of digits unless the
-///   options bound them (`GrammarOptions.generation` does); bounded numbers have no exponent.
-/// - `oneOf` is compiled as `anyOf` (exclusivity is not enforced);
-/// - `enum`/`const` values are filtered by `type` only.
-/// Formats with a built-in pattern (date, time, date-time, uuid, email, ipv4, hostname, uri,
-/// uri-reference) are
-/// enforced; every other `format` is treated as an annotation, as JSON Schema 2020-12 does.
+///   options bound them (`GrammarOptions.generation` does); bounded numbers have no exponent. In
+///   draft-03/04 documents an integer is a literal without fraction or exponent, as there;
+/// - `oneOf` is exact: branches proven disjoint (SchemaOneOf.swift) are compiled as `anyOf`,
+///   overlapping ones are narrowed to "this branch and not the others" where that negation is
+///   exact, anything else is refused by name;
+/// - `enum`/`const` values are filtered by `type` and checked against the string and number
+///   keywords beside them; object/array values beside object/array keywords are refused;
+/// - every `format` JSONSchemaKit's validator asserts is enforced exactly (FormatPatterns.swift)
+///   or refused by name (`regex`, `idn-email`, `idn-hostname`); other formats are annotations
+///   for the validator and so for the grammar.
 /// `not` is rewritten for the shapes in `SchemaNegation.swift`. Keywords that cannot be enforced
-/// (other `not`s, `if`, `contains`, `uniqueItems`, `dependentRequired`, `dependentSchemas`, `unevaluatedItems`, `$dynamicRef`, non-integral
-/// number bounds, `multipleOf` other than 1) make compilation fail with an error naming them.
+/// (other `not`s, `if`, `contains`, `uniqueItems`, `dependentRequired`, `dependentSchemas`,
+/// `unevaluatedItems`, `$dynamicRef`, non-integral number bounds, `multipleOf` other than 1) make
+/// compilation fail with an error naming them.
+///
+/// Untrusted input: `allOf`/`$ref` merges and negations are memoized (a chain naming the same
+/// schema twice per level stays linear), and every loop or recursion whose size the schema
+/// decides spends from the `WorkBudget`, so anything still costly stops with
+/// `WorkBudgetExceeded`.
 final class SchemaCompiler {
     let b: ProgramBuilder
     let document: JSONValue
     let options: GrammarOptions
     let budget: WorkBudget
     private var memo: [String: Int32] = [:]
+    /// Validators deciding `enum` values against their sibling keywords (EnumValueCheck.swift).
+    var enumValidators: [String: JSONSchema?] = [:]
+    var rootReferenced: Bool?
     private var refRules: [String: Int32] = [:]
     /// `merge` results by the serialized pair merged, and `$ref` targets flattened to one object
     /// (their own `$ref`/`allOf` merged in) by reference: each combination is worked out once,
@@ -150,7 +165,16 @@ final class SchemaCompiler {
                 schemas.append(restHasAssertions ? .object(try merge(.object(rest), branch)) : branch)
             }
             // Exactly one branch matches iff at least one does, once no two can match together.
-            if key == "oneOf" && schemas.count > 1 { try requireDisjoint(schemas) }
+            if key == "oneOf" && schemas.count > 1 {
+                for (schema, narrowed) in try exclusiveBranches(schemas, unmerged: branches) {
+                    do {
+                        b.call(start, try rule(schema), end)
+                    } catch GrammarError.unsupportedKeyword(let k, let detail) where k == "not" && narrowed {
+                        throw SchemaCompiler.oneOfRefusal("one cannot be negated (\(detail))")
+                    }
+                }
+                return r
+            }
             for schema in schemas { b.call(start, try rule(schema), end) }
             return r
         }
@@ -430,7 +454,7 @@ final class SchemaCompiler {
             let typed = try values.filter { v in
                 let tn = v.typeName
                 guard types.contains(tn) || (tn == "integer" && types.contains("number")) else { return false }
-                return try admitsEnumValue(v, o)
+                return try enumValueSatisfies(v, o)
             }
             var seen = Set<String>()
             var literals: [[UInt8]] = []

@@ -1,26 +1,40 @@
 import ChatAPI
 
-/// `oneOf` is enforced exactly by compiling it as `anyOf` where no instance can satisfy two of
-/// its branches (then "exactly one" and "at least one" admit the same instances). This file
-/// proves that disjointness; a `oneOf` whose branches it cannot prove pairwise disjoint is
-/// refused by name, never widened.
+/// `oneOf` is enforced exactly by compiling it as `anyOf` of branches no two of which can match
+/// the same instance (then "exactly one" and "at least one" admit the same instances):
+/// - branches this file proves disjoint are kept as they are;
+/// - a branch that may overlap others is narrowed to "this one and not those"
+///   (`allOf: [B_i, {not: B_j}…]`), where `not` is one of the shapes SchemaNegation.swift
+///   rewrites exactly (e.g. `required` lists: exactly one of two keys present);
+/// - otherwise the `oneOf` is refused by name, never widened.
 ///
 /// Every rule here is a proof: a keyword the prover does not read only ever removes instances
 /// from a branch, so ignoring it keeps the argument sound (it may just fail to find a proof).
 extension SchemaCompiler {
-    /// Throws `unsupportedKeyword("oneOf")` unless the (already merged) branches are pairwise
-    /// disjoint.
-    func requireDisjoint(_ branches: [JSONValue]) throws {
+    /// The (already merged) branches rewritten to be pairwise disjoint, with the same union of
+    /// instances matching exactly one of them; `narrowed` tells which carry negations.
+    /// `unmerged` are the branches as written: since every instance also satisfies the sibling
+    /// keywords merged into `branches`, negating the plain branch is enough (and simpler).
+    func exclusiveBranches(_ branches: [JSONValue], unmerged: [JSONValue]) throws -> [(schema: JSONValue, narrowed: Bool)] {
         try budget.spend(branches.count * branches.count)
         let flat: [JSONObject?] = try branches.map { try flattenedOrNil($0) }
+        var overlapping = [[Int]](repeating: [], count: branches.count)
         for i in flat.indices {
             for j in flat.indices where j > i {
-                guard let a = flat[i], let c = flat[j], try disjoint(a, c) else {
-                    throw GrammarError.unsupportedKeyword(
-                        "oneOf", detail: "branches \(i) and \(j) may both match an instance, so exactly-one cannot be enforced while generating (use anyOf, or tell the branches apart by type, a const/enum property or required keys)")
-                }
+                if let a = flat[i], let c = flat[j], try disjoint(a, c) { continue }
+                overlapping[i].append(j)
+                overlapping[j].append(i)
             }
         }
+        return branches.indices.map { i in
+            if overlapping[i].isEmpty { return (branches[i], false) }
+            return (.object(["allOf": .array([branches[i]] + overlapping[i].map { .object(["not": unmerged[$0]]) })]), true)
+        }
+    }
+
+    /// The refusal for a `oneOf` whose overlapping branches cannot be negated.
+    static func oneOfRefusal(_ why: String) -> GrammarError {
+        .unsupportedKeyword("oneOf", detail: "branches may both match an instance and \(why); exactly-one cannot be enforced while generating (use anyOf, or tell the branches apart by type, a const/enum property or required keys)")
     }
 
     /// The schema as one object (`$ref`/`allOf` merged in); nil when that merge is refused (then
