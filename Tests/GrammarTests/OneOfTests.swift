@@ -75,6 +75,6 @@ final class OneOfTests: XCTestCase {
         _ = try compile(schema(#"""
             {"$defs":{"s":{"type":"string"},"n":{"type":"number"}},"oneOf":[{"$ref":"#/$defs/s"},{"$ref":"#/$defs/n"}]}
             """#))
-        assertRefused(#"{"$defs":{"s":{"type":"string"}},"oneOf":[{"$ref":"#/$defs/s"},{"$ref":"#/$defs/s"}]}"#)
+        assertRefused(##"{"$defs":{"s":{"type":"string"}},"oneOf":[{"$ref":"#/$defs/s"},{"$ref":"#/$defs/s"}]}"##)
     }
 }
