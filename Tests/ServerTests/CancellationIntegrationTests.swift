@@ -32,12 +32,12 @@ final class CancellationIntegrationTests: XCTestCase {
         _ = try c.readChunk()
         c.hangUp()
 
-        // The next request runs right away instead of waiting for 400 abandoned tokens.
+        // The next request runs right away instead of waiting for 300 abandoned tokens.
         let nextStart = Date()
         let (nextStatus, _) = try s.chat(["messages": [["role": "user", "content": "Hi"]], "max_tokens": 1])
         let waited = Date().timeIntervalSince(nextStart)
         XCTAssertEqual(nextStatus, 200)
         XCTAssertLessThan(waited, fullDuration / 2,
-                          "next request took \(waited)s; the abandoned 400-token generation takes \(fullDuration)s")
+                          "next request took \(waited)s; the abandoned 300-token generation takes \(fullDuration)s")
     }
 }
