@@ -66,7 +66,8 @@ struct ServeCommand: AsyncParsableCommand {
     var logLevel = "info"
 
     func validate() throws {
-        for (name, value) in [("header-timeout", headerTimeout), ("body-timeout", bodyTimeout), ("idle-timeout", idleTimeout)]
+        for (name, value) in [("header-timeout", headerTimeout), ("body-timeout", bodyTimeout), ("idle-timeout", idleTimeout),
+                              ("compile-timeout", compileTimeout)]
         where !(value.isFinite && value > 0 && value <= 86_400) {
             throw ValidationError("--\(name) must be a number of seconds in (0, 86400].")
         }
