@@ -36,6 +36,17 @@ final class GrammarCache: @unchecked Sendable {
         }
     }
 
+    /// Whether the vocabulary is built, so compilations cost only their own work.
+    var isCompilerReady: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return compiler != nil
+    }
+
+    /// Builds the vocabulary (a walk over every token, a second or more for a 151k vocabulary)
+    /// if it is not built yet.
+    func prepareCompiler() { _ = sharedCompiler() }
+
     /// The compiler for this model, with its vocabulary built on first use.
     private func sharedCompiler() -> GrammarCompiler {
         lock.lock()

@@ -148,6 +148,11 @@ public struct LocalChatBackend: ChatBackend {
     /// `schema_too_complex` naming the field.
     private func compile(_ output: OutputGrammar, request: ChatCompletionRequest, plan: ToolCallPlan) async throws -> CompiledGrammar {
         let grammars = self.grammars
+        if !grammars.isCompilerReady {
+            // The one-time vocabulary walk is the server's cost, not this request's: it runs on
+            // a compile thread before the request's budget starts, or it would eat that budget.
+            try await compileExecutor.run { _ in grammars.prepareCompiler() }
+        }
         let sources = RequestSchemas.sources(of: request).filter { entry in
             if case .function(let name, _, _) = entry.source { return plan.functions.contains { $0.name == name } }
             return true
