@@ -28,28 +28,37 @@ extension JSONValue {
     /// The value as JSON text. Compact by default; numbers keep their literal text.
     public func serialized(_ formatting: JSONFormatting = .compact) -> String {
         var out = ""
-        write(to: &out, formatting, level: 0)
+        _ = write(to: &out, formatting, level: 0, maxBytes: .max)
         return out
     }
 
-    private func write(to out: inout String, _ f: JSONFormatting, level: Int) {
+    /// The value as JSON text, or nil once the text would pass `maxBytes`: stops early, so a
+    /// value built with shared subtrees (exponentially large when written) costs at most
+    /// about `maxBytes` of work.
+    public func serialized(_ formatting: JSONFormatting = .compact, maxBytes: Int) -> String? {
+        var out = ""
+        return write(to: &out, formatting, level: 0, maxBytes: maxBytes) ? out : nil
+    }
+
+    /// Appends the value; false (and a partial text) once `out` passed `maxBytes`.
+    private func write(to out: inout String, _ f: JSONFormatting, level: Int, maxBytes: Int) -> Bool {
         switch self {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
         case .number(let n): out += n.text
         case .string(let s): JSONValue.writeString(s, to: &out, asciiOnly: f.asciiOnly)
         case .array(let items):
-            if items.isEmpty { out += "[]"; return }
+            if items.isEmpty { out += "[]"; break }
             out += "["
             for (i, item) in items.enumerated() {
                 if i > 0 { out += ","; if f.indent == nil { out += f.itemSeparator } }
                 newline(&out, f, level + 1)
-                item.write(to: &out, f, level: level + 1)
+                guard item.write(to: &out, f, level: level + 1, maxBytes: maxBytes) else { return false }
             }
             newline(&out, f, level)
             out += "]"
         case .object(let object):
-            if object.isEmpty { out += "{}"; return }
+            if object.isEmpty { out += "{}"; break }
             out += "{"
             let keys = f.sortKeys ? object.keys.sorted() : Array(object.keys)
             for (i, key) in keys.enumerated() {
@@ -57,11 +66,12 @@ extension JSONValue {
                 newline(&out, f, level + 1)
                 JSONValue.writeString(key, to: &out, asciiOnly: f.asciiOnly)
                 out += f.keySeparator
-                object[key]!.write(to: &out, f, level: level + 1)
+                guard object[key]!.write(to: &out, f, level: level + 1, maxBytes: maxBytes) else { return false }
             }
             newline(&out, f, level)
             out += "}"
         }
+        return out.utf8.count <= maxBytes
     }
 
     private func newline(_ out: inout String, _ f: JSONFormatting, _ level: Int) {

@@ -1,3 +1,4 @@
+import JSONSchemaKit
 /// A nondeterministic automaton over bytes with epsilon moves; the building material for
 /// terminals (strings, numbers) before determinization.
 struct ByteNFA {
@@ -94,7 +95,8 @@ final class ByteDFA: @unchecked Sendable {
     }
 
     /// Subset construction; `nil` when the language is empty.
-    static func determinize(_ nfa: ByteNFA, start: Int32, key: String, maxStates: Int = 60_000) throws -> ByteDFA? {
+    static func determinize(_ nfa: ByteNFA, start: Int32, key: String, maxStates: Int = 60_000,
+                            budget: WorkBudget? = nil) throws -> ByteDFA? {
         // Byte classes: bytes that no edge boundary separates behave identically.
         var boundary = [Bool](repeating: false, count: 257)
         for list in nfa.edges { for e in list { boundary[Int(e.lo)] = true; boundary[Int(e.hi) + 1] = true } }
@@ -124,6 +126,7 @@ final class ByteDFA: @unchecked Sendable {
         var i = 0
         while i < sets.count {
             let cur = sets[i]
+            try budget?.spend(classCount * cur.count)
             accepting.append(cur.contains { nfa.accepting[Int($0)] })
             for c in 0..<classCount {
                 let b = reps[c]
@@ -131,6 +134,7 @@ final class ByteDFA: @unchecked Sendable {
                 for s in cur { for e in nfa.edges[Int(s)] where e.lo <= b && b <= e.hi { moved.append(e.to) } }
                 if moved.isEmpty { next.append(-1); continue }
                 let target = closure(moved)
+                try budget?.spend(moved.count + target.count)
                 if let id = ids[target] {
                     next.append(id)
                 } else {

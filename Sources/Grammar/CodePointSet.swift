@@ -67,11 +67,20 @@ struct CodePointSet: Hashable {
 enum JSONCharSpelling {
     typealias Position = [(UInt8, UInt8)]
 
-    static func spellings(_ set: CodePointSet) -> [[Position]] {
+    /// - Parameter escapesOnlyWhenNeeded: offer escapes only for the code points that cannot be
+    ///   written raw (controls, quote, backslash). Every value keeps a spelling; automata get
+    ///   several times smaller. Used for formats, whose patterns are large.
+    static func spellings(_ set: CodePointSet, escapesOnlyWhenNeeded: Bool = false) -> [[Position]] {
         var out: [[Position]] = []
         // Raw UTF-8: no controls, quote, backslash or surrogates.
-        let raw = set.subtracting(CodePointSet([0...0x1F, 0x22...0x22, 0x5C...0x5C, 0xD800...0xDFFF]))
+        let mustEscape = CodePointSet([0...0x1F, 0x22...0x22, 0x5C...0x5C, 0xD800...0xDFFF])
+        let raw = set.subtracting(mustEscape)
         for r in raw.ranges { utf8Sequences(r.lowerBound, r.upperBound, &out) }
+        if escapesOnlyWhenNeeded {
+            let set = set.intersection(mustEscape)
+            if set.isEmpty { return out }
+            return out + spellings(set)
+        }
         let bs = UInt8(ascii: "\\")
         for (cp, ch) in [(0x22, "\""), (0x5C, "\\"), (0x2F, "/"), (0x08, "b"), (0x0C, "f"), (0x0A, "n"), (0x0D, "r"), (0x09, "t")]
         where set.contains(UInt32(cp)) {

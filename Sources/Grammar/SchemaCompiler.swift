@@ -3,7 +3,9 @@ import JSONSchemaKit
 
 /// Compiles JSON Schema (a `JSONValue`) into rules of a `ProgramBuilder`.
 ///
-/// Generation policy (it only ever narrows the set of valid values, never widens it):
+/// Every keyword that asserts something is enforced exactly, rejected with an error naming it,
+/// or — only for the narrowings listed here and in BENCHMARKS.md — enforced on a subset of the
+/// valid values. Nothing is silently widened.
 /// - output is compact JSON; object properties appear in schema order;
 /// - with `GrammarOptions.additionalProperties == .declaredOnly` (the default) an object with
 ///   `properties` never gets properties beyond them (plus `required` names and
@@ -11,15 +13,25 @@ import JSONSchemaKit
 ///   keys follow the declared ones, with values per `additionalProperties`. An object without
 ///   `properties` takes any keys (or `propertyNames`-conforming keys) in both modes;
 /// - integers may carry a zero fraction (`2.0`) and numbers any number of digits unless the
-///   options bound them (`GrammarOptions.generation` does); bounded numbers have no exponent.
-/// - `oneOf` is compiled as `anyOf` (exclusivity is not enforced);
-/// - `enum`/`const` values are filtered by `type` only.
-/// Formats with a built-in pattern (date, time, date-time, uuid, email, ipv4, hostname, uri,
-/// uri-reference) are
-/// enforced; every other `format` is treated as an annotation, as JSON Schema 2020-12 does.
+///   options bound them (`GrammarOptions.generation` does); bounded numbers have no exponent. In
+///   draft-03/04 documents an integer is a literal without fraction or exponent, as there;
+/// - `oneOf` is exact: branches proven disjoint (SchemaOneOf.swift) are compiled as `anyOf`,
+///   overlapping ones are narrowed to "this branch and not the others" where that negation is
+///   exact, anything else is refused by name;
+/// - `enum`/`const` values are filtered by `type` and checked against the string and number
+///   keywords beside them; object/array values beside object/array keywords are refused;
+/// - every `format` JSONSchemaKit's validator asserts is enforced exactly (FormatPatterns.swift)
+///   or refused by name (`regex`, `idn-email`, `idn-hostname`); other formats are annotations
+///   for the validator and so for the grammar.
 /// `not` is rewritten for the shapes in `SchemaNegation.swift`. Keywords that cannot be enforced
-/// (other `not`s, `if`, `contains`, `uniqueItems`, `dependentRequired`, `dependentSchemas`, `unevaluatedItems`, `$dynamicRef`, non-integral
-/// number bounds, `multipleOf` other than 1) make compilation fail with an error naming them.
+/// (other `not`s, `if`, `contains`, `uniqueItems`, `dependentRequired`, `dependentSchemas`,
+/// `unevaluatedItems`, `$dynamicRef`, non-integral number bounds, `multipleOf` other than 1) make
+/// compilation fail with an error naming them.
+///
+/// Untrusted input: `allOf`/`$ref` merges and negations are memoized (a chain naming the same
+/// schema twice per level stays linear), and every loop or recursion whose size the schema
+/// decides spends from the `WorkBudget`, so anything still costly stops with
+/// `WorkBudgetExceeded`.
 final class SchemaCompiler {
     let b: ProgramBuilder
     /// The schema document with every `$ref` rewritten to a JSON Pointer from its root, so a
@@ -30,12 +42,29 @@ final class SchemaCompiler {
     let options: GrammarOptions
     let budget: WorkBudget
     private var memo: [String: Int32] = [:]
+    /// Validators deciding `enum` values against their sibling keywords (EnumValueCheck.swift).
+    var enumValidators: [String: JSONSchema?] = [:]
+    var rootReferenced: Bool?
     private var refRules: [String: Int32] = [:]
+    /// `merge` results by the serialized pair merged, and `$ref` targets flattened to one object
+    /// (their own `$ref`/`allOf` merged in) by reference: each combination is worked out once,
+    /// so chains of `allOf`/`$ref` that name the same schema twice stay linear, not exponential.
+    private var mergeMemo: [String: JSONObject] = [:]
+    private var flattenedRefs: [String: JSONObject] = [:]
+    private var refsBeingFlattened: Set<String> = []
+    /// `negation(of:)` results by the serialized schema negated (see SchemaNegation.swift).
+    var negationMemo: [String: JSONValue] = [:]
     private var anyValue: Int32?
-    private var depth = 0
+    /// Current nesting of `rule`, `merge` and `negation` (bounded: recursive `$ref`s).
+    var depth = 0
 
     /// Number spellings allowed beyond the schema (generation keeps them short).
     let numberSpelling: Terminals.NumberSpelling
+    /// How values of `type: integer` may be spelled: in draft-03/04 documents an integer is a
+    /// literal without fraction or exponent (`2.0` and `2e0` are numbers there, as the validator
+    /// says), later drafts accept any integral value.
+    let integerSpelling: Terminals.NumberSpelling
+    let integerLiteralsOnly: Bool
 
     /// Before JSON Schema 2019-09 (a document declaring draft-03 to draft-07), `$ref` replaces
     /// its sibling keywords instead of adding to them.
@@ -51,6 +80,12 @@ final class SchemaCompiler {
         self.references = references
         self.refOverridesSiblings = references.draft.refOverridesSiblings
         self.options = options
+        self.integerLiteralsOnly = references.draft.integersAreLiterals
+        var integers = Terminals.NumberSpelling(
+            integersMayHaveZeroFraction: options.integersMayHaveZeroFraction, maxIntegerDigits: options.maxIntegerDigits,
+            maxFractionDigits: options.maxFractionDigits, maxExponentDigits: options.maxExponentDigits)
+        if integerLiteralsOnly { integers.integersMayHaveZeroFraction = false }
+        self.integerSpelling = integers
         self.numberSpelling = Terminals.NumberSpelling(
             integersMayHaveZeroFraction: options.integersMayHaveZeroFraction, maxIntegerDigits: options.maxIntegerDigits,
             maxFractionDigits: options.maxFractionDigits, maxExponentDigits: options.maxExponentDigits)
@@ -88,12 +123,13 @@ final class SchemaCompiler {
         try budget.spend()
         depth += 1
         defer { depth -= 1 }
+        try budget.checkDepth(depth, "schemas")
         if depth > 200 { throw GrammarError.tooLarge("schema nesting deeper than 200") }
         switch schema {
         case .bool(true): return try anyValueRule()
         case .bool(false): return try b.newRule().rule  // no accepting path: pruned
         case .object(let o):
-            let key = schema.serialized()
+            let key = try memoKey(schema)
             if let r = memo[key] { return r }
             let r = try compileObjectSchema(o)
             memo[key] = r
@@ -130,14 +166,40 @@ final class SchemaCompiler {
             let end = try b.newState()
             b.accept(end)
             let restHasAssertions = hasAssertions(rest)
+            var schemas: [JSONValue] = []
             for branch in branches {
-                let schema: JSONValue = restHasAssertions ? .object(try merge(.object(rest), branch)) : branch
-                b.call(start, try rule(schema), end)
+                try budget.spend()
+                schemas.append(restHasAssertions ? .object(try merge(.object(rest), branch)) : branch)
             }
+            // Exactly one branch matches iff at least one does, once no two can match together.
+            if key == "oneOf" && schemas.count > 1 {
+                for (schema, narrowed) in try exclusiveBranches(schemas, unmerged: branches) {
+                    do {
+                        b.call(start, try rule(schema), end)
+                    } catch GrammarError.unsupportedKeyword(let k, let detail) where k == "not" && narrowed {
+                        throw SchemaCompiler.oneOfRefusal("one cannot be negated (\(detail))")
+                    }
+                }
+                return r
+            }
+            for schema in schemas { b.call(start, try rule(schema), end) }
             return r
         }
         return try compileBase(o)
     }
+
+    /// `v` serialized, as a memo key; charges the budget by its size, since merged schemas can
+    /// grow with every level of a hostile chain.
+    func memoKey(_ v: JSONValue) throws -> String {
+        // Bounded: merges and negations share subtrees, so a schema can be small in memory
+        // and exponentially large written out.
+        guard let key = v.serialized(maxBytes: SchemaCompiler.maxMemoKeyBytes) else {
+            throw GrammarError.tooLarge("a merged or negated subschema is larger than \(SchemaCompiler.maxMemoKeyBytes) bytes")
+        }
+        try budget.spend(1 + key.utf8.count / 16)
+        return key
+    }
+    static let maxMemoKeyBytes = 1 << 20
 
     /// True when the object has keywords other than annotations.
     func hasAssertions(_ o: JSONObject) -> Bool {
@@ -178,28 +240,53 @@ final class SchemaCompiler {
     func merge(_ a: JSONValue, _ bv: JSONValue) throws -> JSONObject {
         depth += 1
         defer { depth -= 1 }
+        try budget.checkDepth(depth, "allOf/$ref merges")
         if depth > 200 { throw GrammarError.unsupportedKeyword("allOf", detail: "recursive merge too deep") }
-        func asObject(_ v: JSONValue) throws -> JSONObject {
-            switch v {
-            case .bool(true): return [:]
-            case .bool(false): return ["enum": .array([])]
-            case .object(var o):
-                if let ref = o["$ref"]?.stringValue {
-                    o.removeValue(forKey: "$ref")
-                    return try merge(try resolve(ref), .object(refOverridesSiblings ? [:] : o))
-                }
-                if case .array(let parts)? = o["allOf"] {
-                    o.removeValue(forKey: "allOf")
-                    var acc: JSONValue = .object(o)
-                    for p in parts { acc = .object(try merge(acc, p)) }
-                    guard case .object(let r) = acc else { return o }
-                    return r
-                }
-                return o
-            default: throw GrammarError.invalidSchema("allOf member is not a schema")
+        let key = try memoKey(a) + "\u{1}" + memoKey(bv)
+        if let hit = mergeMemo[key] { return hit }
+        let out = try mergeUncached(a, bv)
+        mergeMemo[key] = out
+        return out
+    }
+
+    /// `v` as one object schema: a top-level `$ref` and `allOf` merged into it.
+    func flattened(_ v: JSONValue) throws -> JSONObject {
+        switch v {
+        case .bool(true): return [:]
+        case .bool(false): return ["enum": .array([])]
+        case .object(var o):
+            if let ref = o["$ref"]?.stringValue {
+                o.removeValue(forKey: "$ref")
+                return try merge(.object(try flattenedRef(ref)), .object(refOverridesSiblings ? [:] : o))
             }
+            if case .array(let parts)? = o["allOf"] {
+                o.removeValue(forKey: "allOf")
+                var acc: JSONValue = .object(o)
+                for p in parts { acc = .object(try merge(acc, p)) }
+                guard case .object(let r) = acc else { return o }
+                return r
+            }
+            return o
+        default: throw GrammarError.invalidSchema("allOf member is not a schema")
         }
-        let x = try asObject(a), y = try asObject(bv)
+    }
+
+    /// The target of `ref`, flattened once per reference.
+    private func flattenedRef(_ ref: String) throws -> JSONObject {
+        if let hit = flattenedRefs[ref] { return hit }
+        // A reference that reaches itself through top-level allOf/$ref only has no finite merge.
+        guard refsBeingFlattened.insert(ref).inserted else {
+            throw GrammarError.unsupportedKeyword("allOf", detail: "\(ref) includes itself through allOf/$ref")
+        }
+        defer { refsBeingFlattened.remove(ref) }
+        let out = try flattened(try resolve(ref))
+        flattenedRefs[ref] = out
+        return out
+    }
+
+    private func mergeUncached(_ a: JSONValue, _ bv: JSONValue) throws -> JSONObject {
+        let x = try flattened(a), y = try flattened(bv)
+        try budget.spend(x.count + y.count)
         for side in [x, y] {
             if let u = side["unevaluatedProperties"], u != .bool(true) {
                 // Which properties count as evaluated depends on which subschema matched.
@@ -208,26 +295,30 @@ final class SchemaCompiler {
         }
         var out = x
         for (k, yv) in y {
+            try budget.spend()
             guard let xv = out[k] else { out[k] = yv; continue }
             if xv == yv { continue }
             switch k {
             case "properties":
                 guard case .object(var xp) = xv, case .object(let yp) = yv else { throw GrammarError.invalidSchema("properties must be an object") }
                 for (pk, pv) in yp {
+                    try budget.spend()
                     if let existing = xp[pk] { xp[pk] = .object(["allOf": .array([existing, pv])]) } else { xp[pk] = pv }
                 }
                 out[k] = .object(xp)
             case "required":
                 var names = xv.arrayValue ?? []
+                try budget.spend(names.count * (yv.arrayValue?.count ?? 0) / 8)
                 for n in yv.arrayValue ?? [] where !names.contains(n) { names.append(n) }
                 out[k] = .array(names)
             case "type":
                 out[k] = try intersectTypes(xv, yv)
             case "enum":
                 let ys = yv.arrayValue ?? []
-                out[k] = .array((xv.arrayValue ?? []).filter { ys.contains($0) })
+                try budget.spend((xv.arrayValue?.count ?? 0) * ys.count / 8)
+                out[k] = .array((xv.arrayValue ?? []).filter { v in ys.contains { SchemaCompiler.sameJSON($0, v) } })
             case "const":
-                out["enum"] = .array([])
+                if !SchemaCompiler.sameJSON(xv, yv) { out["enum"] = .array([]) }
             case "minimum", "minLength", "minItems", "minProperties", "exclusiveMinimum":
                 guard let p = xv.doubleValue, let q = yv.doubleValue else { throw GrammarError.unsupportedKeyword(k, detail: "allOf with non-numeric \(k)") }
                 out[k] = p >= q ? xv : yv
@@ -242,6 +333,7 @@ final class SchemaCompiler {
             case "patternProperties":
                 guard case .object(var xp) = xv, case .object(let yp) = yv else { throw GrammarError.invalidSchema("patternProperties must be an object") }
                 for (pk, pv) in yp {
+                    try budget.spend()
                     if let existing = xp[pk] { xp[pk] = .object(["allOf": .array([existing, pv])]) } else { xp[pk] = pv }
                 }
                 out[k] = .object(xp)
@@ -257,6 +349,7 @@ final class SchemaCompiler {
                 let xs = xv.arrayValue ?? [], ys = yv.arrayValue ?? []
                 guard xs.count * ys.count <= 64 else { throw GrammarError.tooLarge("allOf of \(k) with \(xs.count)×\(ys.count) branches") }
                 var combos: [JSONValue] = []
+                try budget.spend(xs.count * ys.count)
                 for p in xs { for q in ys { combos.append(.object(["allOf": .array([p, q])])) } }
                 out[k] = .array(combos)
             case _ where !SchemaCompiler.assertionKeys.contains(k):
@@ -277,6 +370,7 @@ final class SchemaCompiler {
                 _ = other
                 // additionalProperties covers the names that side neither declares nor matches
                 // with a pattern (a matched name gets the pattern's schema when compiled).
+                try budget.spend(props.count * (1 + patterns.count))
                 for (pk, pv) in props where try declared[pk] == nil
                     && !patterns.contains(where: { try Terminals.matches(pk, pattern: $0, budget: budget) }) {
                     if case .bool(false) = addl { props[pk] = .bool(false) }
@@ -305,10 +399,10 @@ final class SchemaCompiler {
 
     // MARK: base schemas
 
-    private static let objectKeys = ["properties", "required", "additionalProperties", "minProperties", "maxProperties", "propertyNames", "patternProperties"]
-    private static let arrayKeys = ["items", "prefixItems", "minItems", "maxItems", "additionalItems", "uniqueItems"]
-    private static let stringKeys = ["minLength", "maxLength", "pattern", "$patterns", "$notPatterns"]
-    private static let numberKeys = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"]
+    static let objectKeys = ["properties", "required", "additionalProperties", "minProperties", "maxProperties", "propertyNames", "patternProperties"]
+    static let arrayKeys = ["items", "prefixItems", "minItems", "maxItems", "additionalItems", "uniqueItems"]
+    static let stringKeys = ["minLength", "maxLength", "pattern", "$patterns", "$notPatterns"]
+    static let numberKeys = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"]
 
     private func compileBase(_ o: JSONObject) throws -> Int32 {
         if o["not"] != nil { return try rule(try eliminateNot(o)) }
@@ -338,28 +432,32 @@ final class SchemaCompiler {
             if let c = o["const"] { values = [c] }
             if let e = o["enum"] {
                 guard case .array(let ev) = e else { throw GrammarError.invalidSchema("enum must be an array") }
-                values = o["const"] == nil ? ev : values.filter { ev.contains($0) }
+                values = o["const"] == nil ? ev : values.filter { v in ev.contains { SchemaCompiler.sameJSON($0, v) } }
             }
-            let typed = values.filter { v in
+            try budget.spend(values.count)
+            let typed = try values.filter { v in
                 let tn = v.typeName
-                return types.contains(tn) || (tn == "integer" && types.contains("number"))
+                guard types.contains(tn) || (tn == "integer" && types.contains("number")) else { return false }
+                return try enumValueSatisfies(v, o)
             }
             var seen = Set<String>()
             var literals: [[UInt8]] = []
             var integers = Set<Int>()
             for v in typed {
+                try budget.spend()
                 // Integral numbers become one number automaton that admits any spelling of
                 // those values (`2` for `2.0`, and `2.0` for `2` where the options allow a zero
                 // fraction), as JSON Schema compares numbers by value.
                 if case .number(let n) = v, let x = n.int, x != Int.min { integers.insert(x); continue }
-                let text = v.serialized()
+                let text = try memoKey(v)
                 if seen.insert(text).inserted { literals.append(Array(text.utf8)) }
             }
             if !integers.isEmpty {
                 let sorted = integers.sorted()
                 let pieces = sorted.map { Terminals.NumberPiece(negative: $0 < 0, lo: abs($0), hi: abs($0), fraction: .zero) }
                 let key = "ienum|" + sorted.map(String.init).joined(separator: ",")
-                if let dfa = try Terminals.number(pieces: pieces, exponent: false, nonNegativeExponent: true, key: key, spelling: numberSpelling) {
+                let spelling = types.contains("number") ? numberSpelling : integerSpelling
+                if let dfa = try Terminals.number(pieces: pieces, exponent: false, nonNegativeExponent: true, key: key, spelling: spelling, budget: budget) {
                     b.call(start, b.terminalRule(dfa), end)
                 }
             }
@@ -384,39 +482,88 @@ final class SchemaCompiler {
 
     // MARK: strings
 
-    static let formatPatterns: [String: String] = [
-        "date": #"^\d{4}-((0[13578]|1[02])-(0[1-9]|[12]\d|3[01])|(0[469]|11)-(0[1-9]|[12]\d|30)|02-(0[1-9]|1\d|2\d))$"#,
-        "time": #"^([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$"#,
-        "date-time": #"^\d{4}-((0[13578]|1[02])-(0[1-9]|[12]\d|3[01])|(0[469]|11)-(0[1-9]|[12]\d|30)|02-(0[1-9]|1\d|2\d))[Tt]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$"#,
-        "uuid": #"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"#,
-        "email": #"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$"#,
-        "ipv4": #"^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$"#,
-        "uri": #"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]*$"#,
-        "uri-reference": #"^[^\s]*$"#,
-        "hostname": #"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$"#,
-    ]
-
     private func stringRule(_ o: JSONObject) throws -> Int32 {
+        guard let dfa = try stringDFA(o) else { return try b.newRule().rule }
+        return b.terminalRule(dfa)
+    }
+
+    /// The automaton of the strings `o` admits (nil: none).
+    func stringDFA(_ o: JSONObject) throws -> ByteDFA? {
         var patterns: [String] = []
         if let p = o["pattern"] {
             guard let s = p.stringValue else { throw GrammarError.invalidSchema("pattern must be a string") }
             patterns.append(s)
         }
         for p in o["$patterns"]?.arrayValue ?? [] { if let s = p.stringValue { patterns.append(s) } }
-        if let f = o["format"]?.stringValue, let p = SchemaCompiler.formatPatterns[f] { patterns.append(p) }
+        // Format patterns are large: their strings are spelled without needless escapes.
+        var plain = false
+        if let f = o["format"]?.stringValue {
+            switch FormatPatterns.treatment(f) {
+            case .annotation: break
+            case .patterns(let ps): patterns += ps; plain = true
+            case .refused(let why): throw GrammarError.unsupportedKeyword("format", detail: "'\(f)': \(why)")
+            }
+        }
         let minL = try intKeyword(o, "minLength") ?? 0
         if minL > options.maxStringLengthBound {
             throw GrammarError.tooLarge("minLength \(minL) (limit \(options.maxStringLengthBound))")
         }
         let maxL = try intKeyword(o, "maxLength").map { min($0, options.maxStringLengthBound) }
-        if let maxL, maxL < minL { return try b.newRule().rule }
+        if let maxL, maxL < minL { return nil }
         let excluded = (o["$notPatterns"]?.arrayValue ?? []).compactMap { $0.stringValue }
         let excludedNames = (o["$notNames"]?.arrayValue ?? []).compactMap { $0.stringValue }
-        guard let dfa = try Terminals.string(patterns: patterns, minLength: minL, maxLength: maxL,
-                                             excludingPatterns: excluded, excludingNames: excludedNames, budget: budget) else {
-            return try b.newRule().rule
+        return try Terminals.string(patterns: patterns, minLength: minL, maxLength: maxL,
+                                    excludingPatterns: excluded, excludingNames: excludedNames, plainSpelling: plain, budget: budget)
+    }
+
+    // MARK: enum and const values
+
+    /// Whether `v` (an `enum`/`const` value of an allowed type) satisfies the other keywords of
+    /// `o`: string values run through the schema's own string automaton, numbers are checked
+    /// against the bounds; objects and arrays next to keywords of their kind are refused by name
+    /// rather than admitted unchecked.
+    func admitsEnumValue(_ v: JSONValue, _ o: JSONObject) throws -> Bool {
+        switch v {
+        case .string(let text):
+            guard o.keys.contains(where: { SchemaCompiler.stringKeys.contains($0) || $0 == "format" || $0 == "$notNames" }) else { return true }
+            guard let dfa = try stringDFA(o) else { return false }
+            try budget.spend(1 + text.utf8.count / 16)
+            var s: Int32 = 0
+            for byte in JSONValue.quoted(text).utf8 {
+                s = dfa.step(s, byte)
+                if s < 0 { return false }
+            }
+            return dfa.accepting[Int(s)]
+        case .number(let n):
+            let x = n.double
+            if let m = o["multipleOf"] {
+                guard m.doubleValue == 1 else {
+                    throw GrammarError.unsupportedKeyword("multipleOf", detail: "only multipleOf 1 can be enforced (got \(m.serialized()))")
+                }
+                if x != x.rounded() { return false }
+            }
+            if let lo = o["minimum"]?.doubleValue {
+                if o["exclusiveMinimum"]?.boolValue == true ? !(x > lo) : !(x >= lo) { return false }
+            }
+            if let hi = o["maximum"]?.doubleValue {
+                if o["exclusiveMaximum"]?.boolValue == true ? !(x < hi) : !(x <= hi) { return false }
+            }
+            if o["exclusiveMinimum"]?.boolValue == nil, let lo = o["exclusiveMinimum"]?.doubleValue, !(x > lo) { return false }
+            if o["exclusiveMaximum"]?.boolValue == nil, let hi = o["exclusiveMaximum"]?.doubleValue, !(x < hi) { return false }
+            return true
+        case .object:
+            if let k = o.keys.first(where: { SchemaCompiler.objectKeys.contains($0) }) {
+                throw GrammarError.unsupportedKeyword(k, detail: "next to an enum/const with object values")
+            }
+            return true
+        case .array:
+            if let k = o.keys.first(where: { SchemaCompiler.arrayKeys.contains($0) }) {
+                throw GrammarError.unsupportedKeyword(k, detail: "next to an enum/const with array values")
+            }
+            return true
+        default:
+            return true
         }
-        return b.terminalRule(dfa)
     }
 
     private func intKeyword(_ o: JSONObject, _ k: String) throws -> Int? {
@@ -497,7 +644,7 @@ final class SchemaCompiler {
         let key: String
         if lo == nil && hi == nil {
             pieces = [.init(negative: false, lo: 0, hi: nil, fraction: .any), .init(negative: true, lo: 0, hi: nil, fraction: .any)]
-            guard let dfa = try Terminals.number(pieces: pieces, exponent: true, nonNegativeExponent: false, key: "n", spelling: numberSpelling) else {
+            guard let dfa = try Terminals.number(pieces: pieces, exponent: true, nonNegativeExponent: false, key: "n", spelling: numberSpelling, budget: budget) else {
                 return try b.newRule().rule
             }
             return b.terminalRule(dfa)
@@ -532,7 +679,7 @@ final class SchemaCompiler {
             side(lower: lower, upper: upper, negative: true)
         }
         key = "n|\(lo.map { "\($0.0),\($0.1)" } ?? "")|\(hi.map { "\($0.0),\($0.1)" } ?? "")"
-        guard let dfa = try Terminals.number(pieces: pieces, exponent: false, nonNegativeExponent: false, key: key, spelling: numberSpelling) else {
+        guard let dfa = try Terminals.number(pieces: pieces, exponent: false, nonNegativeExponent: false, key: key, spelling: numberSpelling, budget: budget) else {
             return try b.newRule().rule
         }
         return b.terminalRule(dfa)
@@ -556,7 +703,8 @@ final class SchemaCompiler {
             }
         }
         let key = "i|\(a.map(String.init) ?? "")|\(c.map(String.init) ?? "")|\(aboveInt.map { $0.map(String.init).joined() } ?? "")|\(belowIntAbs.map { $0.map(String.init).joined() } ?? "")"
-        guard let dfa = try Terminals.number(pieces: pieces, exponent: unbounded, nonNegativeExponent: true, key: key, spelling: numberSpelling) else {
+        guard let dfa = try Terminals.number(pieces: pieces, exponent: unbounded && !integerLiteralsOnly, nonNegativeExponent: true, key: key + (integerLiteralsOnly ? "|lit" : ""),
+                                             spelling: integerSpelling, budget: budget) else {
             return try b.newRule().rule
         }
         return b.terminalRule(dfa)
@@ -591,6 +739,7 @@ final class SchemaCompiler {
         var states: [Int32] = [open]
         for _ in 0..<cap { states.append(try b.newState()) }
         let restRule = restAllowed ? try rule(rest ?? .bool(true)) : nil
+        try budget.spend(cap)
         for c in 0...cap {
             let s = states[c]
             if c >= minI { b.bytes(s, 0x5D, 0x5D, end) }
@@ -629,6 +778,7 @@ final class SchemaCompiler {
         }
         // Declared names that match a pattern must satisfy that pattern's schema too.
         if !patternProps.isEmpty {
+            try budget.spend(props.count * patternProps.count)
             for k in props.indices {
                 let matching = try patternProps.filter { try Terminals.matches(props[k].0, pattern: $0.0, budget: budget) }.map { $0.1 }
                 if !matching.isEmpty { props[k].1 = .object(["allOf": .array([props[k].1] + matching)]) }
@@ -654,6 +804,7 @@ final class SchemaCompiler {
             let valRule = try rule(addl ?? .bool(true))
             let cap = maxP ?? max(minP, 1)
             if cap > 5_000 { throw GrammarError.tooLarge("object bounds need \(cap) counter states") }
+            try budget.spend(cap)
             var states: [Int32] = [open]
             for _ in 0..<cap { states.append(try b.newState()) }
             for c in 0...cap {
@@ -676,6 +827,7 @@ final class SchemaCompiler {
         var extras: [(key: Int32, value: Int32)] = []
         let patterns = patternProps.map { $0.0 }
         for region in PatternRegions.all(count: patterns.count) {
+            try budget.spend(patterns.count)
             let matched = region.map { patterns[$0] }
             let others = patterns.indices.filter { !region.contains($0) }.map { patterns[$0] }
             let dfa: ByteDFA?
@@ -683,7 +835,11 @@ final class SchemaCompiler {
                 dfa = try Terminals.string(patterns: matched, minLength: 0, maxLength: nil, excludingPatterns: others, excludingNames: declaredNames, budget: budget)
             } else {
                 // An overlap too costly to build is left out: such keys are refused (narrowing).
-                dfa = try? Terminals.string(patterns: matched, minLength: 0, maxLength: nil, excludingPatterns: others, excludingNames: declaredNames, budget: budget)
+                do {
+                    dfa = try Terminals.string(patterns: matched, minLength: 0, maxLength: nil, excludingPatterns: others, excludingNames: declaredNames, budget: budget)
+                } catch is GrammarError {
+                    dfa = nil
+                }
             }
             guard let dfa else { continue }
             let schemas = region.map { patternProps[$0].1 }
@@ -722,6 +878,7 @@ final class SchemaCompiler {
         let valueRules = try props.map { try rule($0.1) }
         _ = try state(0, 0)
         while let (i, c) = pending.popLast() {
+            try budget.spend(1 + n - i)
             let s = stateOf[i * (countCap + 2) + c]!
             let canAdd = maxP == nil || c < maxP!
             var allOptional = true
@@ -772,7 +929,7 @@ final class SchemaCompiler {
         let str = b.terminalRule(try Terminals.string(patterns: [], minLength: 0, maxLength: nil, budget: budget)!)
         let num = b.terminalRule(try Terminals.number(
             pieces: [.init(negative: false, lo: 0, hi: nil, fraction: .any), .init(negative: true, lo: 0, hi: nil, fraction: .any)],
-            exponent: true, nonNegativeExponent: false, key: "n", spelling: numberSpelling)!)
+            exponent: true, nonNegativeExponent: false, key: "n", spelling: numberSpelling, budget: budget)!)
         b.call(vStart, str, vEnd)
         b.call(vStart, num, vEnd)
         for e in try b.literalTrie(vStart, ["true", "false", "null"].map { Array($0.utf8) }) { b.epsilon(e, vEnd) }

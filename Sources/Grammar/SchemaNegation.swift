@@ -13,10 +13,11 @@ extension SchemaCompiler {
         guard let n = rest.removeValue(forKey: "not") else { return .object(o) }
         // Enum minus enum is a plain filter.
         if rest["enum"] != nil || rest["const"] != nil, let excluded = enumValues(n) {
+            try budget.spend((rest["enum"]?.arrayValue?.count ?? 1) * excluded.count / 8)
             var values = rest["const"].map { [$0] } ?? rest["enum"]?.arrayValue ?? []
-            if let e = rest["enum"]?.arrayValue, rest["const"] != nil { values = values.filter { e.contains($0) } }
+            if let e = rest["enum"]?.arrayValue, rest["const"] != nil { values = values.filter { v in e.contains { SchemaCompiler.sameJSON($0, v) } } }
             rest.removeValue(forKey: "const")
-            rest["enum"] = .array(values.filter { !excluded.contains($0) })
+            rest["enum"] = .array(values.filter { v in !excluded.contains { SchemaCompiler.sameJSON($0, v) } })
             return .object(rest)
         }
         return .object(try merge(.object(rest), try negation(of: n)))
@@ -31,11 +32,26 @@ extension SchemaCompiler {
     }
 
     private func unsupported(_ n: JSONValue) -> GrammarError {
-        .unsupportedKeyword("not", detail: "negation of \(n.serialized().prefix(120)) cannot be enforced while generating")
+        .unsupportedKeyword("not", detail: "negation of \(n.serialized(maxBytes: 120) ?? "a large schema") cannot be enforced while generating")
     }
 
     /// A schema admitting exactly the instances `n` rejects.
     func negation(of n: JSONValue) throws -> JSONValue {
+        // Memoized: `not` over `anyOf`/`$ref` chains that name a schema twice would otherwise
+        // negate it once per path, exponentially often.
+        let key = try memoKey(n)
+        if let hit = negationMemo[key] { return hit }
+        let out = try negationUncached(n)
+        negationMemo[key] = out
+        return out
+    }
+
+    private func negationUncached(_ n: JSONValue) throws -> JSONValue {
+        try budget.spend()
+        depth += 1
+        defer { depth -= 1 }
+        try budget.checkDepth(depth, "negated schemas")
+        if depth > 200 { throw GrammarError.unsupportedKeyword("not", detail: "negation nested deeper than 200 (recursive $ref?)") }
         switch n {
         case .bool(let b): return .bool(!b)
         case .object(var s):
@@ -48,6 +64,7 @@ extension SchemaCompiler {
             if keys == ["not"] { return s["not"]! }  // not(not X) = X
             if keys == ["anyOf"] || keys == ["allOf"], let parts = s[keys.first!]?.arrayValue {
                 // De Morgan: not(A ∨ B) = ¬A ∧ ¬B, not(A ∧ B) = ¬A ∨ ¬B.
+                try budget.spend(parts.count)
                 let negs = try parts.map { try negation(of: $0) }
                 return .object([keys == ["anyOf"] ? "allOf" : "anyOf": .array(negs)])
             }
@@ -57,6 +74,7 @@ extension SchemaCompiler {
                 // Only string values can be removed from the string automaton; other types
                 // would need number/literal complements.
                 var strings: [JSONValue] = []
+                try budget.spend(values.count)
                 for v in values {
                     guard case .string = v else { throw unsupported(n) }
                     strings.append(v)
@@ -77,6 +95,7 @@ extension SchemaCompiler {
                 //   non-object (only if n says type object) ∨ some required name absent ∨
                 //   some property present and not fitting.
                 var branches: [JSONValue] = []
+                try budget.spend(1 + (s["required"]?.arrayValue?.count ?? 0) + (s["properties"]?.objectValue?.count ?? 0))
                 if let t = s["type"] {
                     guard t.stringValue == "object" else { throw unsupported(n) }
                     branches.append(.object(["type": .array(try typeComplement("object", n).map { .string($0) })]))

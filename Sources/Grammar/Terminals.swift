@@ -9,6 +9,7 @@ enum Terminals {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var cache: [String: ByteDFA?] = [:]
     nonisolated(unsafe) private static var spellingCache: [CodePointSet: [[JSONCharSpelling.Position]]] = [:]
+    nonisolated(unsafe) private static var plainSpellingCache: [CodePointSet: [[JSONCharSpelling.Position]]] = [:]
 
     static func cached(_ key: String, _ make: () throws -> ByteDFA?) throws -> ByteDFA? {
         lock.lock()
@@ -22,13 +23,13 @@ enum Terminals {
         return dfa
     }
 
-    static func spellings(_ set: CodePointSet) -> [[JSONCharSpelling.Position]] {
+    static func spellings(_ set: CodePointSet, plain: Bool = false) -> [[JSONCharSpelling.Position]] {
         lock.lock()
-        if let hit = spellingCache[set] { lock.unlock(); return hit }
+        if let hit = plain ? plainSpellingCache[set] : spellingCache[set] { lock.unlock(); return hit }
         lock.unlock()
-        let s = JSONCharSpelling.spellings(set)
+        let s = JSONCharSpelling.spellings(set, escapesOnlyWhenNeeded: plain)
         lock.lock()
-        spellingCache[set] = s
+        if plain { plainSpellingCache[set] = s } else { spellingCache[set] = s }
         lock.unlock()
         return s
     }
@@ -38,13 +39,18 @@ enum Terminals {
     /// DFA for a JSON string literal (quotes included) whose decoded value matches all `patterns`
     /// (search semantics) and has minLength...maxLength code points.
     ///
+    /// `plainSpelling` writes characters raw wherever JSON allows (no `\uXXXX` for `a`): the
+    /// same values, far fewer states; for the large patterns of formats.
+    ///
     /// `excludingPatterns` and `excludingNames` remove values: the decoded value must match none
     /// of those patterns and equal none of those names (used for `patternProperties`,
     /// additional-property keys and `not` of string values). Parsing the patterns and building
     /// their automata spend from `budget`.
     static func string(patterns: [String], minLength: Int, maxLength: Int?,
-                       excludingPatterns: [String] = [], excludingNames: [String] = [], budget: WorkBudget) throws -> ByteDFA? {
+                       excludingPatterns: [String] = [], excludingNames: [String] = [],
+                       plainSpelling: Bool = false, budget: WorkBudget) throws -> ByteDFA? {
         var key = "s|\(minLength)|\(maxLength.map(String.init) ?? "")|" + patterns.joined(separator: "\u{0}")
+        if plainSpelling { key = "plain|" + key }
         if !excludingPatterns.isEmpty || !excludingNames.isEmpty {
             key += "|not|" + excludingPatterns.joined(separator: "\u{0}") + "|names|" + excludingNames.joined(separator: "\u{0}")
         }
@@ -59,7 +65,8 @@ enum Terminals {
             if patterns.isEmpty && negated.isEmpty { return try lengthOnlyString(minLength: minLength, maxLength: maxLength, key: key, budget: budget) }
             var nfas: [CodePointNFA] = []
             for p in patterns { nfas.append(try CodePointNFA.forPattern(p, budget: budget)) }
-            return try buildString(nfas, negated: negated, minLength: minLength, maxLength: maxLength, key: key, budget: budget)
+            return try buildString(nfas, negated: negated, minLength: minLength, maxLength: maxLength, key: key,
+                                   plainSpelling: plainSpelling, budget: budget)
         }
     }
 
@@ -67,6 +74,7 @@ enum Terminals {
     /// same automaton the grammar uses.
     static func matches(_ value: String, pattern: String, budget: WorkBudget) throws -> Bool {
         guard let dfa = try string(patterns: [pattern], minLength: 0, maxLength: nil, budget: budget) else { return false }
+        try budget.spend(1 + value.utf8.count / 16)
         var s: Int32 = 0
         for byte in JSONValue.quoted(value).utf8 {
             s = dfa.step(s, byte)
@@ -77,7 +85,7 @@ enum Terminals {
 
     /// Product of the pattern NFAs (if any) and a code-point counter, spelled in JSON bytes.
     private static func buildString(_ nfas: [CodePointNFA], negated: [CodePointNFA], minLength: Int, maxLength: Int?, key: String,
-                                    budget: WorkBudget) throws -> ByteDFA? {
+                                    plainSpelling: Bool, budget: WorkBudget) throws -> ByteDFA? {
         // Epsilon-free view of each pattern NFA: closure-expanded edges and acceptance.
         struct Flat { var edges: [[(CodePointSet, Int32)]]; var accepting: [Bool]; var startSet: [Int32] }
         // Closures grow quadratically along chains of optional copies (`(?:a?){n}`): bounded
@@ -87,6 +95,7 @@ enum Terminals {
         func flatten(_ n: CodePointNFA) throws -> Flat {
             let count = n.edges.count
             var closures: [[Int32]] = []
+            try budget.spend(count)
             for s in 0..<count {
                 var seen: Set<Int32> = [Int32(s)]
                 var stack = [Int32(s)]
@@ -118,10 +127,12 @@ enum Terminals {
         let final = nfa.addState()
         nfa.accepting[Int(final)] = true
         var ids: [PState: Int32] = [:]
+        // Format patterns (plain spelling) are big but known, and cheap per state without escapes.
+        let productCap = plainSpelling ? 10_000 : 3_000
         var queue: [PState] = []
         func id(_ p: PState) throws -> Int32 {
             if let x = ids[p] { return x }
-            if ids.count > 3_000 { throw GrammarError.tooLarge("string pattern/length constraints need more than 3000 product states") }
+            if ids.count > productCap { throw GrammarError.tooLarge("string pattern/length constraints need more than \(productCap) product states") }
             let x = nfa.addState()
             ids[p] = x
             queue.append(p)
@@ -131,8 +142,8 @@ enum Terminals {
         nfa.byte(start, 0x22, try id(p0))
         var qi = 0
         while qi < queue.count {
-            try budget.spend()
             let p = queue[qi]; qi += 1
+            try budget.spend(1 + p.states.count + p.neg.count)
             let from = ids[p]!
             let acceptsHere = p.count >= minLength && zip(flats, p.states).allSatisfy { $0.accepting[Int($1)] }
                 && zip(negFlats, p.neg).allSatisfy { f, set in !set.contains { f.accepting[Int($0)] } }
@@ -144,6 +155,7 @@ enum Terminals {
             for (k, f) in flats.enumerated() {
                 var nextMoves: [(CodePointSet, [Int32])] = []
                 for (set, targets) in moves {
+                    try budget.spend(f.edges[Int(p.states[k])].count)
                     for (es, t) in f.edges[Int(p.states[k])] {
                         let both = set.intersection(es)
                         if !both.isEmpty { nextMoves.append((both, targets + [t])) }
@@ -158,6 +170,7 @@ enum Terminals {
                 let edges = p.neg[k].flatMap { f.edges[Int($0)] }
                 var pieces: [(CodePointSet, [Int32], [[Int32]])] = []
                 for (set, targets, negs) in negMoves {
+                    try budget.spend(edges.count)
                     var parts: [(CodePointSet, Set<Int32>)] = [(set, [])]
                     for (es, t) in edges {
                         var refined: [(CodePointSet, Set<Int32>)] = []
@@ -176,20 +189,33 @@ enum Terminals {
                 }
                 negMoves = pieces
             }
+            // Spellings leaving this state share their byte prefixes (the `\u00` of escapes, UTF-8
+            // lead bytes): one trie of intermediate states per product state instead of one
+            // chain per spelling keeps large patterns (formats) within the state limits.
+            var prefixStates: [[UInt8]: Int32] = [:]
             for (set, targets, negs) in negMoves {
                 let to = try id(PState(states: targets, neg: negs, count: nextCount))
-                for spelling in spellings(set) {
+                for spelling in spellings(set, plain: plainSpelling) {
                     var cur = from
+                    var prefix: [UInt8] = []
                     for (i, pos) in spelling.enumerated() {
-                        let nxt = i == spelling.count - 1 ? to : nfa.addState()
+                        if i == spelling.count - 1 {
+                            for (lo, hi) in pos { nfa.edge(cur, lo, hi, to) }
+                            break
+                        }
+                        prefix.append(UInt8(pos.count))
+                        for (lo, hi) in pos { prefix.append(lo); prefix.append(hi) }
+                        if let shared = prefixStates[prefix] { cur = shared; continue }
+                        let nxt = nfa.addState()
                         for (lo, hi) in pos { nfa.edge(cur, lo, hi, nxt) }
+                        prefixStates[prefix] = nxt
                         cur = nxt
                     }
                 }
             }
         }
         if nfa.stateCount > 40_000 { throw GrammarError.tooLarge("string pattern/length constraints need more than 40000 automaton states") }
-        return try ByteDFA.determinize(nfa, start: start, key: key, maxStates: 12_000)
+        return try ByteDFA.determinize(nfa, start: start, key: key, maxStates: 12_000, budget: budget)
     }
 
     /// Adds every spelling of one JSON string character (any code point, escaped or not) as
@@ -307,7 +333,7 @@ enum Terminals {
     /// DFA for JSON numbers built from pieces; `exponent` adds `[eE][+-]?[0-9]+` (or `[eE]+?[0-9]+`
     /// when `nonNegativeExponent`) to every piece.
     static func number(pieces: [NumberPiece], exponent: Bool, nonNegativeExponent: Bool, key: String,
-                       spelling: NumberSpelling = .faithful) throws -> ByteDFA? {
+                       spelling: NumberSpelling = .faithful, budget: WorkBudget) throws -> ByteDFA? {
         try cached(key + spelling.key) {
             var nfa = ByteNFA()
             let start = nfa.addState()
@@ -315,10 +341,12 @@ enum Terminals {
             nfa.accepting[Int(accept)] = true
             let d0 = UInt8(ascii: "0"), d9 = UInt8(ascii: "9")
             for piece in pieces {
+                try budget.spend(1 + (piece.hiDigits?.count ?? 0))
                 var s = start
                 if piece.negative { s = nfa.literal(s, [UInt8(ascii: "-")]) }
                 let intEnd = nfa.addState()
                 let spell = piece.hiDigits.map { DigitRanges.decimal(piece.lo, hiDigits: $0) } ?? DigitRanges.decimal(piece.lo, piece.hi)
+                try budget.spend(spell.fixed.count)
                 for seq in spell.fixed {
                     nfa.ranges(s, seq.map { (UInt8(48 + $0.0), UInt8(48 + $0.1)) }, to: intEnd)
                 }
@@ -388,7 +416,7 @@ enum Terminals {
                     nfa.epsilon(fracEnd, accept)
                 }
             }
-            return try ByteDFA.determinize(nfa, start: start, key: key)
+            return try ByteDFA.determinize(nfa, start: start, key: key, budget: budget)
         }
     }
 }

@@ -28,7 +28,7 @@ public struct JSONSchema: Sendable {
         self.json = json
         self.nodes = compiler.nodes
         self.usedKeywords = compiler.usedKeywords
-        self.integerLiteralsOnly = compiler.draft <= .draft4
+        self.integerLiteralsOnly = compiler.draft.integersAreLiterals
     }
 
     /// Checks that `json` is a usable schema (e.g. a tool's `parameters`) without keeping it.

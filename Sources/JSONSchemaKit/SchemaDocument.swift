@@ -18,6 +18,8 @@ package enum Draft: Int, Comparable, Sendable {
 
     /// Before 2019-09 a `$ref` replaces its sibling keywords.
     package var refOverridesSiblings: Bool { self <= .draft7 }
+    /// Up to draft-04 an integer is a literal without fraction or exponent (`2.0` is a number).
+    package var integersAreLiterals: Bool { self <= .draft4 }
     /// Draft-04 and earlier spell `$id` as `id`.
     var idKeyword: String { self <= .draft4 ? "id" : "$id" }
 }

@@ -210,7 +210,7 @@ final class CanonicalJSONTests: XCTestCase {
     /// Github_medium o71265: a "success" branch with loose data used to win a tie).
     func testTheValidBranchDecidesTheOrder() throws {
         let s = schema(##"""
-        {"type":"object","oneOf":[
+        {"type":"object","required":["status"],"oneOf":[
           {"properties":{"status":{"pattern":"^ok$"},"data":{}}},
           {"properties":{"status":{"pattern":"^fail$"},"data":{"type":"array","items":{"$ref":"#/definitions/item"}}}}],
          "definitions":{"item":{"type":"object","properties":{"message":{},"code":{},"field":{}}}}}
