@@ -211,8 +211,8 @@ final class CanonicalJSONTests: XCTestCase {
     func testTheValidBranchDecidesTheOrder() throws {
         let s = schema(##"""
         {"type":"object","required":["status"],"oneOf":[
-          {"properties":{"status":{"pattern":"^ok$"},"data":{}}},
-          {"properties":{"status":{"pattern":"^fail$"},"data":{"type":"array","items":{"$ref":"#/definitions/item"}}}}],
+          {"properties":{"status":{"type":"string","pattern":"^ok$"},"data":{}}},
+          {"properties":{"status":{"type":"string","pattern":"^fail$"},"data":{"type":"array","items":{"$ref":"#/definitions/item"}}}}],
          "definitions":{"item":{"type":"object","properties":{"message":{},"code":{},"field":{}}}}}
         """##)
         let value = try JSONValue(parsing: #"{"status":"fail","data":[{"message":"m","field":"f","code":1}]}"#)

@@ -126,6 +126,65 @@ final class HostileSchemaTests: XCTestCase {
     }
 }
 
+/// No silent widening over HTTP (issue 8, item 6): what the grammar cannot enforce exactly is a
+/// 400 naming the field and the keyword, and what it accepts it enforces exactly.
+final class SchemaGuaranteeTests: XCTestCase {
+    func testOverlappingOneOfIsRefusedByName() throws {
+        let s = try server()
+        // Both branches admit `[]`; "exactly one" would need the negation of `items`.
+        let schema: [String: Any] = ["type": "object", "required": ["v"], "properties": ["v": ["oneOf": [
+            ["type": "array", "items": ["type": "string"]], ["type": "array", "maxItems": 1],
+        ]]]]
+        let (status, json) = try s.chat(HostileSchemaTests.toolRequest(schema))
+        XCTAssertEqual(status, 400, "\(json)")
+        let error = json["error"] as? [String: Any] ?? [:]
+        XCTAssertEqual(error["param"] as? String, "tools[0].function.parameters")
+        XCTAssertTrue((error["message"] as? String ?? "").contains("oneOf"), "\(json)")
+    }
+
+    /// A `oneOf` told apart by type and a `date` that knows month lengths: generated output
+    /// satisfies both, over several seeds.
+    func testOneOfAndDateAreEnforcedExactly() throws {
+        let s = try server()
+        let schema: [String: Any] = [
+            "type": "object", "required": ["when", "id"], "additionalProperties": false,
+            "properties": [
+                "when": ["type": "string", "format": "date"],
+                "id": ["oneOf": [["type": "integer"], ["type": "string", "maxLength": 4]]],
+            ],
+        ]
+        for seed in 1...4 {
+            let (status, json) = try s.chat([
+                "messages": [["role": "user", "content": "Give a date and an id as JSON."]], "max_tokens": 60,
+                "temperature": 1.5, "seed": seed,
+                "response_format": ["type": "json_schema", "json_schema": ["name": "r", "schema": schema]],
+            ])
+            XCTAssertEqual(status, 200, "\(json)")
+            let message = ((json["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any]) ?? [:]
+            let content = message["content"] as? String ?? ""
+            guard let value = try? JSONSerialization.jsonObject(with: Data(content.utf8)) as? [String: Any] else {
+                XCTFail("not a JSON object: \(content)"); continue
+            }
+            let when = value["when"] as? String ?? ""
+            XCTAssertTrue(Self.isCalendarDate(when), "not a calendar date: \(content)")
+            let id = value["id"]
+            XCTAssertTrue(id is Int || (id as? String).map { $0.count <= 4 } == true, "id matches no branch: \(content)")
+        }
+    }
+
+    /// RFC 3339 `full-date` in the proleptic Gregorian calendar (as JSON Schema's `date`):
+    /// Foundation's calendars switch to Julian rules before 1582, so they cannot judge it.
+    static func isCalendarDate(_ text: String) -> Bool {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts.map(\.count) == [4, 2, 2], parts.allSatisfy({ $0.allSatisfy(\.isASCII) }),
+              let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]), (1...12).contains(month)
+        else { return false }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let length = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        return (1...length).contains(day)
+    }
+}
+
 /// Collects results from several threads.
 private final class ResultBox: @unchecked Sendable {
     private let lock = NSLock()
