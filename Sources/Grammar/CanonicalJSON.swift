@@ -65,6 +65,11 @@ public enum CanonicalJSON {
             }
             return best?.1 ?? o
         }
+        if o["not"] != nil, case .object(let rewritten)? = try? c.eliminateNot(o) {
+            // Last, as in the compiler: `not` is rewritten into positive keywords (`not: {not: X}` is X):
+            // the properties it declares then decide the order and what counts as undeclared.
+            return effective(.object(rewritten), c, value, depth: depth + 1)
+        }
         return o
     }
 
