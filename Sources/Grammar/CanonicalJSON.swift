@@ -9,8 +9,9 @@ public enum CanonicalJSON {
         serializeReportingPolicy(value, schema: schema).text
     }
 
-    /// Also says whether some object has keys outside its schema's `properties` (which the
-    /// generation policy never emits, so a matcher refuses such a document by design).
+    /// Also says whether some object has keys outside its schema's `properties` and
+    /// `patternProperties` (which the generation policy never emits, so a matcher refuses such
+    /// a document by design).
     public static func serializeReportingPolicy(_ value: JSONValue, schema: JSONValue) -> (text: String, hasUndeclaredProperties: Bool) {
         guard let c = try? SchemaCompiler(builder: ProgramBuilder(), document: schema, budget: .offline()) else {
             return (value.serialized(), false)
@@ -65,6 +66,11 @@ public enum CanonicalJSON {
             }
             return best?.1 ?? o
         }
+        if o["not"] != nil, case .object(let rewritten)? = try? c.eliminateNot(o) {
+            // Last, as in the compiler: `not` is rewritten into positive keywords (`not: {not: X}` is X):
+            // the properties it declares then decide the order and what counts as undeclared.
+            return effective(.object(rewritten), c, value, depth: depth + 1)
+        }
         return o
     }
 
@@ -96,7 +102,7 @@ public enum CanonicalJSON {
                 let matching = patterns.filter { (try? Terminals.matches(k, pattern: $0.key, budget: c.budget)) == true }.map { $0.value }
                 let own = props[k].map { [$0] } ?? []
                 if own.isEmpty && matching.isEmpty {
-                    if !order.isEmpty { flag = true }
+                    if !order.isEmpty || !patterns.isEmpty { flag = true }
                     continue
                 }
                 let all = own + matching

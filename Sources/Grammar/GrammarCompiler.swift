@@ -47,7 +47,7 @@ public struct GrammarCompiler: Sendable {
     public func compile(_ spec: GrammarSpec, budget: WorkBudget = .offline()) throws -> CompiledGrammar {
         let builder = ProgramBuilder()
         let root = try GrammarCompiler.build(spec, builder, options, budget)
-        let program = try builder.finish(root: root)
+        let program = try builder.finish(root: root, budget: budget)
         return CompiledGrammar(runtime: GrammarRuntime(program: program, vocab: vocabulary), stateCount: builder.stateCount)
     }
 

@@ -1,3 +1,5 @@
+import JSONSchemaKit
+
 /// The compiled form of a grammar: a recursive transition network. Each rule is a small
 /// automaton whose edges consume bytes or call other rules; terminal rules (JSON strings,
 /// numbers) are byte DFAs. A matcher position is a stack of frames: a structural state id (≥ 0)
@@ -110,13 +112,14 @@ final class ProgramBuilder {
         return ends
     }
 
-    func finish(root: Int32) throws -> GrammarProgram {
+    func finish(root: Int32, budget: WorkBudget) throws -> GrammarProgram {
         let n = edges.count
         // Epsilon closure.
         var outEdges = [[GrammarProgram.ByteEdge]](repeating: [], count: n)
         var outCalls = [[GrammarProgram.Call]](repeating: [], count: n)
         var outAcc = [Bool](repeating: false, count: n)
         for s in 0..<n {
+            try budget.spend()
             if eps[s].isEmpty {
                 outEdges[s] = edges[s]; outCalls[s] = calls[s]; outAcc[s] = accepting[s]
                 continue
@@ -124,29 +127,14 @@ final class ProgramBuilder {
             var seen: Set<Int32> = [Int32(s)]
             var stack = [Int32(s)]
             while let x = stack.popLast() {
+                try budget.spend(1 + edges[Int(x)].count + calls[Int(x)].count)
                 outEdges[s] += edges[Int(x)]
                 outCalls[s] += calls[Int(x)]
                 if accepting[Int(x)] { outAcc[s] = true }
                 for t in eps[Int(x)] where !seen.contains(t) { seen.insert(t); stack.append(t) }
             }
         }
-        // Productivity: a state is live when it can reach acceptance of its rule.
-        let ruleCount = ruleStart.count
-        var productive = ruleIsTerminal
-        var live = outAcc
-        var changed = true
-        while changed {
-            changed = false
-            for s in 0..<n where !live[s] {
-                var ok = outEdges[s].contains { live[Int($0.to)] }
-                if !ok { ok = outCalls[s].contains { productive[Int($0.rule)] && live[Int($0.ret)] } }
-                if ok { live[s] = true; changed = true }
-            }
-            for r in 0..<ruleCount where !productive[r] {
-                let st = ruleStart[r]
-                if st >= 0 && live[Int(st)] { productive[r] = true; changed = true }
-            }
-        }
+        let (live, productive) = try liveStatesAndProductiveRules(edges: outEdges, calls: outCalls, accepting: outAcc, budget: budget)
         guard productive[Int(root)] else { throw GrammarError.unsatisfiable("no value satisfies the schema") }
         let p = GrammarProgram()
         p.byteEdges = (0..<n).map { s in live[s] ? outEdges[s].filter { live[Int($0.to)] } : [] }
@@ -156,5 +144,47 @@ final class ProgramBuilder {
         p.dfas = dfas
         p.rootRule = root
         return p
+    }
+
+    /// A state is live when it can reach acceptance of its rule; a rule is productive when it
+    /// is a terminal or its start state is live. Propagated backwards from what is known, each
+    /// edge and call looked at a bounded number of times: sweeping all states until nothing
+    /// changes took one sweep per state of a long literal (minutes for a 27 KB property name).
+    private func liveStatesAndProductiveRules(edges: [[GrammarProgram.ByteEdge]], calls: [[GrammarProgram.Call]], accepting: [Bool],
+                                              budget: WorkBudget) throws -> (live: [Bool], productive: [Bool]) {
+        let n = edges.count
+        var edgeSources = [[Int32]](repeating: [], count: n)
+        var callsReturningTo = [[(rule: Int32, caller: Int32)]](repeating: [], count: n)
+        var callsOfRule = [[(caller: Int32, ret: Int32)]](repeating: [], count: ruleStart.count)
+        var rulesStartingAt: [Int32: [Int32]] = [:]
+        for s in 0..<n {
+            try budget.spend(1 + edges[s].count + calls[s].count)
+            for edge in edges[s] { edgeSources[Int(edge.to)].append(Int32(s)) }
+            for call in calls[s] {
+                callsReturningTo[Int(call.ret)].append((call.rule, Int32(s)))
+                callsOfRule[Int(call.rule)].append((Int32(s), call.ret))
+            }
+        }
+        for (rule, start) in ruleStart.enumerated() where start >= 0 { rulesStartingAt[start, default: []].append(Int32(rule)) }
+
+        var live = [Bool](repeating: false, count: n)
+        var productive = [Bool](repeating: false, count: ruleStart.count)
+        var newlyLive: [Int32] = []
+        var newlyProductive: [Int32] = []
+        func markLive(_ s: Int32) { if !live[Int(s)] { live[Int(s)] = true; newlyLive.append(s) } }
+        func markProductive(_ r: Int32) { if !productive[Int(r)] { productive[Int(r)] = true; newlyProductive.append(r) } }
+        for s in 0..<n where accepting[s] { markLive(Int32(s)) }
+        for r in 0..<ruleStart.count where ruleIsTerminal[r] { markProductive(Int32(r)) }
+        while !newlyLive.isEmpty || !newlyProductive.isEmpty {
+            try budget.spend()
+            if let t = newlyLive.popLast() {
+                for s in edgeSources[Int(t)] { markLive(s) }
+                for call in callsReturningTo[Int(t)] where productive[Int(call.rule)] { markLive(call.caller) }
+                for r in rulesStartingAt[t] ?? [] { markProductive(r) }
+            } else if let r = newlyProductive.popLast() {
+                for call in callsOfRule[Int(r)] where live[Int(call.ret)] { markLive(call.caller) }
+            }
+        }
+        return (live, productive)
     }
 }

@@ -10,8 +10,9 @@ import JSONSchemaKit
 /// - with `GrammarOptions.additionalProperties == .declaredOnly` (the default) an object with
 ///   `properties` never gets properties beyond them (plus `required` names and
 ///   `patternProperties` keys), whatever `additionalProperties` says; with `.asSchema` undeclared
-///   keys follow the declared ones, with values per `additionalProperties`. An object without
-///   `properties` takes any keys (or `propertyNames`-conforming keys) in both modes;
+///   keys follow the declared ones, with values per `additionalProperties`. Under
+///   `.declaredOnly` an object with only `patternProperties` gets keys matching them; one with
+///   neither takes any keys (or `propertyNames`-conforming keys) in both modes;
 /// - integers may carry a zero fraction (`2.0`) and numbers any number of digits unless the
 ///   options bound them (`GrammarOptions.generation` does); bounded numbers have no exponent. In
 ///   draft-03/04 documents an integer is a literal without fraction or exponent, as there;
@@ -291,6 +292,17 @@ final class SchemaCompiler {
             if let u = side["unevaluatedProperties"], u != .bool(true) {
                 // Which properties count as evaluated depends on which subschema matched.
                 throw GrammarError.unsupportedKeyword("unevaluatedProperties", detail: "combined with allOf, $ref, anyOf or oneOf")
+            }
+        }
+        for (side, other) in [(x, y), (y, x)] {
+            // A side's additionalProperties covers every name its own properties and patterns
+            // miss, those the other side's patterns match included; the merged
+            // patternProperties (the union) would exempt those names from it.
+            guard let addl = side["additionalProperties"], addl != .bool(true) else { continue }
+            let own = side["patternProperties"]?.objectValue ?? [:]
+            if let foreign = other["patternProperties"]?.objectValue?.keys.first(where: { own[$0] == nil }) {
+                throw GrammarError.unsupportedKeyword("additionalProperties", detail: "an allOf member's additionalProperties next to "
+                                                      + "another member's patternProperties \(JSONValue.quoted(foreign))")
             }
         }
         var out = x

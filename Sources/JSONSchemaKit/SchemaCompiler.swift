@@ -21,6 +21,10 @@ struct SchemaCompiler {
     private(set) var nodes: [SchemaNode] = []
     private(set) var usedKeywords: Set<String> = []
     private var indexByPointer: [String: Int] = [:]
+    /// Schemas being compiled, each inside the one before: a subschema is compiled from within
+    /// its parent, and a `$ref` from within the schema holding it, so a chain of references
+    /// through `$defs` nests as deep as it is long although the document itself is shallow.
+    private var compilingDepth = 0
     /// `$id`s, anchors and `$ref` resolution, shared with the grammar compiler.
     private var document: SchemaDocument
 
@@ -42,6 +46,9 @@ struct SchemaCompiler {
     private mutating func compileSchema(at pointer: String, keyword: String, known: JSONValue? = nil) throws -> Int {
         if let existing = indexByPointer[pointer] { return existing }
         try budget.spend()
+        compilingDepth += 1
+        defer { compilingDepth -= 1 }
+        try budget.checkDepth(compilingDepth, "schemas (counting $ref targets)")
         guard let value = known ?? JSONPointer.resolve(pointer, in: root) else {
             throw SchemaError(keyword: keyword, schemaPath: pointer, message: "no schema at this location")
         }

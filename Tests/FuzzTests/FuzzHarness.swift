@@ -18,6 +18,9 @@ struct FuzzTarget {
     /// Inputs generated in code that crash the process or fail a property today, in code being
     /// rewritten elsewhere; replayed only with `FUZZ_KNOWN_FAILURES=1` (see `Corpus/README.md`).
     var knownFailures: [(name: String, input: [UInt8])] = []
+    /// Inputs generated in code, too big to commit, replayed after the corpus on every run:
+    /// former known failures, fixed since.
+    var regressions: [(name: String, input: [UInt8])] = []
     var mutator: ByteMutator
     /// Structure-aware mutation, used for about half the inputs when present.
     var structuredMutation: (([UInt8], [UInt8], inout FuzzRandom) -> [UInt8])? = nil
@@ -119,6 +122,7 @@ struct FuzzHarness {
         // 1. The regression corpus (and, when asked, the known failures) first, every run.
         let committed = try corpus()
         for (name, input) in committed { runOne(input, origin: "corpus \(name)") }
+        for (name, input) in target.regressions { runOne(input, origin: "regression \(name)") }
         if Self.includeKnownFailures {
             for (name, input) in target.knownFailures { runOne(input, origin: "known failure \(name)") }
         }

@@ -3,9 +3,9 @@ import Grammar
 import JSONSchemaKit
 import XCTest
 
-/// The regex parsers behind `pattern`: the validator's (through `JSONSchema`) and the grammar's
-/// (through `GrammarCompiler`). Tested through those public entry points only, so the tests
-/// outlive the merge of the two parsers into one (issue 8, item 1).
+/// The two readings of a `pattern`: the validator's (through `JSONSchema`) and the grammar's
+/// (through `GrammarCompiler`), both built on JSONSchemaKit's one regex parser. Tested through
+/// those public entry points only.
 final class RegexFuzzTests: XCTestCase {
     static let tokens: [String] = [
         "(", ")", "(?:", "(?=", "(?!", "(?<=", "(?<!", "(?<name>", "\\k<name>", "\\1", "\\2", "[", "]", "[^", "-", "{", "}", "{2,}",
@@ -20,38 +20,13 @@ final class RegexFuzzTests: XCTestCase {
                         "^\\p{Lu}\\p{Ll}+$", "^(?:[01]\\d|2[0-3]):[0-5]\\d$", "[^@\\s]+@[^@\\s]+\\.[a-z]{2,}", "^https?://", "(ab|cd)*e?",
                         "^[\\u0000-\\u007F]*$", "😀+", "^.{0,20}$", "a|b|c|", "(a)\\1", "(?=x)x", "^$", "", "[]", "[^]", "\\w+\\b"]
 
-    /// Nesting depth the random phase reaches. Today both regex parsers recurse once per group
-    /// with no depth limit (see `knownFailures`), so deeper nests would only rediscover that.
-    /// `FUZZ_KNOWN_FAILURES=1` lifts it.
-    static var maxNesting: Int { FuzzHarness.includeKnownFailures ? 300_000 : 100 }
+    /// Nesting depth the random phase reaches: past the budget's depth limit (256), so the
+    /// refusal of deep patterns is exercised too; the regressions nest far deeper.
+    static let maxNesting = 1_000
 
-    /// Nesting beyond which the parsers overflow the stack today (Grammar's at a few thousand
-    /// levels in a debug build): the random phase skips such patterns, since runs of `(` or `*`
-    /// tokens reach them without the nesting mutation. Lifted by `FUZZ_KNOWN_FAILURES=1`.
-    static let skippedNesting = 300
-
-    /// Longest pattern the random phase makes. Today Grammar's regex compiler overruns its 2 s
-    /// budget by seconds to tens of seconds on some unanchored patterns of a few hundred bytes (see `KNOWN_FAILURES`),
-    /// which would make every run rediscover that and blow the test's time; real patterns are
-    /// far shorter. Lifted by `FUZZ_KNOWN_FAILURES=1`.
-    static var maxPatternSize: Int { FuzzHarness.includeKnownFailures ? 64 << 10 : 64 }
-
-    /// The deeper of: group nesting, and the longest run of stacked quantifiers (`a*****`, which
-    /// Grammar's parser nests one node per quantifier).
-    static func nesting(_ pattern: [UInt8]) -> Int {
-        var depth = 0, deepest = 0, run = 0, escaped = false
-        for byte in pattern {
-            if escaped { escaped = false; run = 0; continue }
-            switch byte {
-            case UInt8(ascii: "\\"): escaped = true; run = 0
-            case UInt8(ascii: "("): depth += 1; deepest = max(deepest, depth); run = 0
-            case UInt8(ascii: ")"): depth -= 1; run = 0
-            case UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "?"), UInt8(ascii: "}"): run += 1; deepest = max(deepest, run)
-            default: run = 0
-            }
-        }
-        return deepest
-    }
+    /// Longest pattern the random phase makes: enough for every compiler to hit its size and
+    /// time limits (which it must do within its budget), short enough that a run tries many.
+    static let maxPatternSize = 4 << 10
 
     /// Strings to match a pattern against: bits of the pattern itself (so that literal patterns
     /// match sometimes) and a few fixed ones. Derived from the pattern, so a replay is exact.
@@ -68,24 +43,19 @@ final class RegexFuzzTests: XCTestCase {
         let target = FuzzTarget(
             name: "regex",
             seeds: Self.seeds.map { Array($0.utf8) },
-            knownFailures: [
-                // Issue 8: both parsers recurse once per group; the process dies of a stack overflow.
+            regressions: [
+                // Each of these overflowed the stack before the parser stopped at the budget's
+                // depth limit and refused stacked quantifiers (`a**`) as JavaScript does.
                 ("nested-groups-300000", Array((String(repeating: "(", count: 300_000) + "a" + String(repeating: ")", count: 300_000)).utf8)),
-                // Found by this target: the same through lookaheads (JSONSchemaKit RegexParser.parseGroup)
-                // and named groups (Grammar Regex.swift).
                 ("nested-lookaheads-30000", Array((String(repeating: "(?=", count: 30_000) + "a").utf8)),
                 ("nested-named-groups-10000", Array(("^." + String(repeating: "(?<name>", count: 10_000) + "a").utf8)),
-                // Found by this target: Grammar accepts stacked quantifiers (JavaScript refuses `a**`),
-                // nests one node each, and CodePointNFA.containsAnchor recurses through them.
                 ("stacked-quantifiers-30000", Array(("a" + String(repeating: "*", count: 30_000)).utf8)),
             ],
             mutator: ByteMutator(dictionary: Self.tokens.map { Array($0.utf8) },
                                  nestings: Self.nestings.map { (Array($0.0.utf8), Array($0.1.utf8)) }, maxNesting: Self.maxNesting,
                                  maxSize: Self.maxPatternSize),
             hangLimit: .seconds(60),
-            randomPhaseOffBecause: "the regex and schema compilers still fail on fresh fuzz finds (issue 8, open)",
             check: { input in
-                if !FuzzHarness.includeKnownFailures, Self.nesting(input) > Self.skippedNesting { return }
                 let pattern = String(decoding: input, as: UTF8.self)
                 let schema: JSONValue = ["type": "string", "pattern": .string(pattern)]
                 let validator = try CompileChecks.validator(schema)

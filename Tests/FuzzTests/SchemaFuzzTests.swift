@@ -22,10 +22,18 @@ final class SchemaFuzzTests: XCTestCase {
         ["items": ["$ref": "#"]], ["properties": ["a": ["$ref": "#"]], "required": ["a"]],
     ]
 
-    /// Nesting the random phase builds. Today JSONSchemaKit's compiler overflows the stack at a
-    /// few hundred levels (see `KNOWN_FAILURES`); deeper nests would only rediscover that.
-    /// `FUZZ_KNOWN_FAILURES=1` lifts it to the JSON parser's own limit.
-    static var maxNesting: Int { FuzzHarness.includeKnownFailures ? 600 : 100 }
+    /// Nesting the random phase builds: up to the JSON parser's own limit, past the compilers'
+    /// depth limit (256), so that refusing deep schemas is exercised.
+    static let maxNesting = 600
+
+    /// `count` definitions, each an array of the next: shallow as a document, as deep as it is
+    /// long once references are followed.
+    static func referenceChain(_ count: Int) -> [UInt8] {
+        var definitions: JSONObject = [:]
+        for i in 0..<count { definitions["d\(i)"] = ["items": ["$ref": .string("#/$defs/d\(i + 1)")]] }
+        definitions["d\(count)"] = ["type": "string"]
+        return FuzzData.bytes(["$ref": "#/$defs/d0", "$defs": .object(definitions)])
+    }
 
     /// Compiling returns or throws a typed error within its budget, for both compilers;
     /// validation and matching return; and where both compile, the grammar accepts the canonical
@@ -47,12 +55,16 @@ final class SchemaFuzzTests: XCTestCase {
             name: "schema",
             seeds: records.compactMap { $0["schema"] }.map(FuzzData.bytes),
             knownFailures: [],
+            // JSONSchemaKit's compiler followed each reference one call deeper, unbounded.
+            regressions: [("reference-chain-2000", Self.referenceChain(2_000)),
+                          // The grammar's program builder took one sweep over all states per byte of the name.
+                          ("long-property-name-30000", FuzzData.bytes(["type": "object", "additionalProperties": false,
+                                                                       "properties": .object([String(repeating: ",", count: 30_000): [:]])]))],
             mutator: ByteMutator(dictionary: Self.keywords.map { Array("\"\($0)\"".utf8) } + JSONFuzzTests.jsonTokens,
                                  nestings: [(Array("{\"not\":".utf8), Array("}".utf8)), (Array("{\"items\":".utf8), Array("}".utf8)),
                                             (Array("{\"allOf\":[".utf8), Array("]}".utf8))],
                                  maxNesting: Self.maxNesting, maxSize: 256 << 10),
             hangLimit: .seconds(60),
-            randomPhaseOffBecause: "the regex and schema compilers still fail on fresh fuzz finds (issue 8, open)",
             check: { input in
                 guard let schema = try? JSONParser.parse(input) else { return }
                 let text = schema.serialized()

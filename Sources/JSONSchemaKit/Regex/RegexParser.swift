@@ -124,7 +124,7 @@ package struct RegexParser {
                 if let next = peek(0), next == ch("*") || next == ch("+") || next == ch("?") {
                     throw error("nothing to repeat")
                 }
-                if peek(0) == ch("{"), (try? lookaheadBraceQuantifier()) != nil {
+                if peek(0) == ch("{"), lookaheadBraceQuantifier() != nil {
                     throw error("nothing to repeat")
                 }
             }
@@ -142,20 +142,32 @@ package struct RegexParser {
         case ch("+"): pos += 1; return (1, nil)
         case ch("?"): pos += 1; return (0, 1)
         case ch("{"):
-            guard let (min, max, end) = try lookaheadBraceQuantifier() else { return nil }
+            guard let (min, max, end) = lookaheadBraceQuantifier() else { return nil }
+            // A count is kept exactly up to the limit; clamping a larger one would change what
+            // the pattern means (`a{99999999999999999999}` matches no string of a real length).
+            if min > Self.maxRepetitionCount || (max ?? 0) > Self.maxRepetitionCount {
+                throw error("repetition count above \(Self.maxRepetitionCount) is not supported")
+            }
+            if let max, max < min { throw error("numbers out of order in {} quantifier") }
             pos = end
             return (min, max)
         default: return nil
         }
     }
 
-    private func lookaheadBraceQuantifier() throws -> (Int, Int?, Int)? {
+    /// Largest `m` or `n` of `{m,n}` read as written.
+    static let maxRepetitionCount = 1_000_000
+
+    /// A well-formed `{m}`, `{m,}` or `{m,n}` at `pos`, by syntax alone (JavaScript reads such a
+    /// brace as a quantifier whatever its counts): the counts, one past `maxRepetitionCount`
+    /// when larger, and the position after the brace. nil when the brace is a literal.
+    private func lookaheadBraceQuantifier() -> (Int, Int?, Int)? {
         var i = pos + 1
         func number() -> Int? {
             let start = i
             var value = 0
             while i < scalars.count, RegexCase.isDigit(scalars[i]) {
-                value = min(value * 10 + Int(scalars[i] - 0x30), 1_000_000)
+                value = min(value * 10 + Int(scalars[i] - 0x30), Self.maxRepetitionCount + 1)
                 i += 1
             }
             return i > start ? value : nil
@@ -167,9 +179,6 @@ package struct RegexParser {
             max = number()
         }
         guard i < scalars.count, scalars[i] == ch("}") else { return nil }
-        if let max, max < min {
-            throw RegexSyntaxError(message: "numbers out of order in {} quantifier", offset: pos)
-        }
         return (min, max, i + 1)
     }
 
@@ -184,7 +193,7 @@ package struct RegexParser {
         case ch("\\"): return try parseAtomEscape()
         case ch("*"), ch("+"), ch("?"): throw error("nothing to repeat")
         case ch("{"):
-            if (try? lookaheadBraceQuantifier()) != nil { throw error("nothing to repeat") }
+            if lookaheadBraceQuantifier() != nil { throw error("nothing to repeat") }
             pos += 1
             return literal(c)
         default:
