@@ -111,7 +111,9 @@ let package = Package(
         .testTarget(name: "GGUFTests", dependencies: ["GGUF"]),
         .testTarget(name: "JSONSchemaKitTests", dependencies: ["JSONSchemaKit", "ChatAPI"], exclude: ["MASKBENCH_DISAGREEMENTS.md"]),
         .testTarget(name: "GrammarTests", dependencies: ["Grammar", "JSONSchemaKit", "ChatAPI", "GGUF"]),
-        .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "ChatAPI"], exclude: ["Goldens"]),
+        // The seeded generator shared by the randomized test targets.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "ChatAPI", "TestSupport"], exclude: ["Goldens"]),
         .testTarget(name: "LocalEngineTests", dependencies: ["LocalEngine", "ChatAPI"], swiftSettings: llamaHeaders),
         .testTarget(
             name: "GatewayTests", dependencies: ["Gateway", "ChatAPI", "JSONSchemaKit"],
@@ -120,13 +122,13 @@ let package = Package(
         // regression corpus under Corpus/ first. FUZZ_SECONDS / FUZZ_SEED tune a run.
         .testTarget(
             name: "FuzzTests",
-            dependencies: ["ChatAPI", "ChatTemplates", "JSONSchemaKit", "Grammar", "GGUF"],
+            dependencies: ["ChatAPI", "ChatTemplates", "JSONSchemaKit", "Grammar", "GGUF", "TestSupport"],
             exclude: ["Corpus"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "Gateway", "ChatAPI", "JSONSchemaKit",
+                "Server", "Gateway", "ChatAPI", "JSONSchemaKit", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: llamaHeaders),

@@ -85,10 +85,18 @@ public enum CanonicalJSON {
         return schema.validate(value).isEmpty
     }
 
+    /// The `const`/`enum` value of `eff` equal to `value`: the grammar spells a listed object or
+    /// array as the schema writes it, so that spelling is the canonical one.
+    private static func listedValue(_ eff: JSONObject, equalTo value: JSONValue) -> JSONValue? {
+        let listed = (eff["const"].map { [$0] } ?? []) + (eff["enum"]?.arrayValue ?? [])
+        return listed.first { SchemaCompiler.sameJSON($0, value) }
+    }
+
     private static func write(_ value: JSONValue, _ schema: JSONValue, _ c: SchemaCompiler, _ out: inout String, depth: Int, _ flag: inout Bool) {
         switch value {
         case .object(let vo):
             let eff = effective(schema, c, value, depth: 0)
+            if let literal = listedValue(eff, equalTo: value) { out += literal.serialized(); return }
             let props = eff["properties"]?.objectValue ?? [:]
             var order: [String] = Array(props.keys)
             for r in (eff["required"]?.arrayValue ?? []).compactMap({ $0.stringValue }) where !order.contains(r) { order.append(r) }
@@ -119,6 +127,7 @@ public enum CanonicalJSON {
             out += "}"
         case .array(let items):
             let eff = effective(schema, c, value, depth: 0)
+            if let literal = listedValue(eff, equalTo: value) { out += literal.serialized(); return }
             var prefix: [JSONValue] = eff["prefixItems"]?.arrayValue ?? []
             var rest = eff["items"] ?? .bool(true)
             if eff["prefixItems"] == nil, case .array(let tuple) = rest { prefix = tuple; rest = eff["additionalItems"] ?? .bool(true) }

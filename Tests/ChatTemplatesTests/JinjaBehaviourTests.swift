@@ -1,6 +1,7 @@
 import ChatAPI
 @testable import ChatTemplates
 import XCTest
+import TestSupport
 
 /// Behaviour jinja2 goldens cannot show: error positions, limits, options, the typed context.
 final class JinjaBehaviourTests: XCTestCase {
@@ -159,18 +160,5 @@ extension JinjaBehaviourTests {
             }
         }
         XCTAssertEqual(outcomes, 72 * 10)
-    }
-}
-
-/// A small seeded generator so the mutation test is reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

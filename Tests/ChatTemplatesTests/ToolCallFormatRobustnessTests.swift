@@ -1,5 +1,6 @@
 import ChatAPI
 import XCTest
+import TestSupport
 @testable import ChatTemplates
 
 /// Chunking independence and truncation robustness across all formats.
@@ -10,7 +11,7 @@ final class ToolCallFormatRobustnessTests: XCTestCase {
             let text = format.render(calls: [searchCall, weatherCall], content: "Working on it: a < b, [x] {y}.")
             let (whole, _) = parseWhole(format, text)
             XCTAssertEqual(whole.calls.count, 2, "\(format)")
-            var rng = SplitMix64(seed: 0x5EED)  // shared test generator, JinjaBehaviourTests.swift
+            var rng = SplitMix64(seed: 0x5EED)
             for _ in 0..<8 {
                 var parser = format.makeParser(tools: testTools)
                 var events: [ParsedEvent] = []

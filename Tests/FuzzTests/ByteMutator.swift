@@ -1,3 +1,5 @@
+import TestSupport
+
 /// Byte-level mutations in the style of libFuzzer's: flips, inserts of tokens the target cares
 /// about, deletions, splices of two inputs, deep nesting, huge numbers, invalid UTF-8, long runs.
 struct ByteMutator: Sendable {
@@ -23,7 +25,7 @@ struct ByteMutator: Sendable {
     ]
     static let oddUnicode: [String] = ["é", "e\u{301}", "😀", "\u{FEFF}", "\u{2028}", "\u{10FFFF}", "ǅ", "İ", "ß", "\u{0}"]
 
-    func mutate(_ input: [UInt8], other: [UInt8], rng: inout FuzzRandom) -> [UInt8] {
+    func mutate(_ input: [UInt8], other: [UInt8], rng: inout SplitMix64) -> [UInt8] {
         var data = input
         for _ in 0..<(1 + rng.below(4)) {
             mutateOnce(&data, other: other, rng: &rng)
@@ -32,9 +34,9 @@ struct ByteMutator: Sendable {
         return data
     }
 
-    private func position(_ data: [UInt8], _ rng: inout FuzzRandom) -> Int { rng.below(data.count + 1) }
+    private func position(_ data: [UInt8], _ rng: inout SplitMix64) -> Int { rng.below(data.count + 1) }
 
-    private func mutateOnce(_ data: inout [UInt8], other: [UInt8], rng: inout FuzzRandom) {
+    private func mutateOnce(_ data: inout [UInt8], other: [UInt8], rng: inout SplitMix64) {
         switch rng.below(13) {
         case 0 where !data.isEmpty:  // flip a bit
             let i = rng.below(data.count)

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import XCTest
+import TestSupport
 
 /// A property an input broke (a wrong error type, a failed differential check, a budget overrun).
 /// Crashes need no type: the process dies and the input mirrored on disk survives it.
@@ -23,9 +24,9 @@ struct FuzzTarget {
     var regressions: [(name: String, input: [UInt8])] = []
     var mutator: ByteMutator
     /// Structure-aware mutation, used for about half the inputs when present.
-    var structuredMutation: (([UInt8], [UInt8], inout FuzzRandom) -> [UInt8])? = nil
+    var structuredMutation: (([UInt8], [UInt8], inout SplitMix64) -> [UInt8])? = nil
     /// Extra fresh inputs from a generator, used for some inputs when present.
-    var generator: ((inout FuzzRandom) -> [UInt8])? = nil
+    var generator: ((inout SplitMix64) -> [UInt8])? = nil
     /// The longest one input may run before the watchdog declares a hang and stops the process.
     var hangLimit: Duration = .seconds(60)
     /// Why this target's random phase is off unless `FUZZ_SECONDS` is set explicitly: its code
@@ -113,8 +114,8 @@ struct FuzzHarness {
                 failures += 1
                 guard failures <= maxReportedFailures else { return }
                 let saved = "\(Self.temporaryDirectory)/switchboard-fuzz-\(target.name)-failure-\(failures)"
-                FileManager.default.createFile(atPath: saved, contents: Data(input))
-                XCTFail("[fuzz] \(target.name) (\(origin), FUZZ_SEED=\(seed)): \(error); input (\(input.count) bytes) saved at \(saved): "
+                let kept = FileManager.default.createFile(atPath: saved, contents: Data(input))
+                XCTFail("[fuzz] \(target.name) (\(origin), FUZZ_SEED=\(seed)): \(error); input (\(input.count) bytes) \(kept ? "saved at \(saved)" : "not saved"): "
                         + preview(input), file: file, line: line)
             }
         }
@@ -130,7 +131,7 @@ struct FuzzHarness {
         // 2. Mutation from the corpus and seeds, for the time budget.
         var pool = committed.map(\.input) + target.seeds
         if pool.isEmpty { pool = [[]] }
-        var rng = FuzzRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var seconds = Self.seconds
         if let reason = target.randomPhaseOffBecause, Self.environment["FUZZ_SECONDS"] == nil {
             print("fuzz \(target.name): corpus only (\(reason)); set FUZZ_SECONDS to mutate")

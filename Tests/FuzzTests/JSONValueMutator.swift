@@ -1,4 +1,5 @@
 import ChatAPI
+import TestSupport
 
 /// Structure-aware mutations of JSON documents (request bodies, schemas): byte mutations mostly
 /// produce text the JSON parser rejects, so validators behind it would see little. These keep
@@ -9,14 +10,14 @@ struct JSONValueMutator: Sendable {
     /// Values worth planting: each is tried as-is wherever a value fits.
     var interestingValues: [JSONValue]
 
-    func mutate(_ value: JSONValue, donor: JSONValue, rng: inout FuzzRandom) -> JSONValue {
+    func mutate(_ value: JSONValue, donor: JSONValue, rng: inout SplitMix64) -> JSONValue {
         var v = value
         for _ in 0..<(1 + rng.below(3)) { v = mutateSomewhere(v, donor: donor, rng: &rng, depth: 0) }
         return v
     }
 
     /// Walks down a random path and mutates the node where it stops.
-    private func mutateSomewhere(_ value: JSONValue, donor: JSONValue, rng: inout FuzzRandom, depth: Int) -> JSONValue {
+    private func mutateSomewhere(_ value: JSONValue, donor: JSONValue, rng: inout SplitMix64, depth: Int) -> JSONValue {
         let descend = depth < 64 && !rng.oneIn(3)
         switch value {
         case .object(var o) where descend && !o.isEmpty:
@@ -32,7 +33,7 @@ struct JSONValueMutator: Sendable {
         }
     }
 
-    private func mutateHere(_ value: JSONValue, donor: JSONValue, rng: inout FuzzRandom) -> JSONValue {
+    private func mutateHere(_ value: JSONValue, donor: JSONValue, rng: inout SplitMix64) -> JSONValue {
         switch rng.below(9) {
         case 0: return rng.pick(interestingValues)
         case 1: return RandomJSON.value(&rng, depth: 3)
@@ -76,7 +77,7 @@ struct JSONValueMutator: Sendable {
         }
     }
 
-    private func randomSubtree(of value: JSONValue, rng: inout FuzzRandom) -> JSONValue {
+    private func randomSubtree(of value: JSONValue, rng: inout SplitMix64) -> JSONValue {
         var v = value
         for _ in 0..<rng.below(6) {
             switch v {
@@ -94,7 +95,7 @@ enum RandomJSON {
     static let strings = ["", "a", "abc", "0", "A1", "x y", "é", "😀", "\u{0}", "\\", "\"", "2024-02-29", "2024-02-30",
                           "user@example.com", "http://x", "12:00:00Z", "a\nb", "\u{FFFD}"]
 
-    static func scalar(_ rng: inout FuzzRandom) -> JSONValue {
+    static func scalar(_ rng: inout SplitMix64) -> JSONValue {
         switch rng.below(7) {
         case 0: return .null
         case 1: return .bool(rng.oneIn(2))
@@ -105,7 +106,7 @@ enum RandomJSON {
         }
     }
 
-    static func value(_ rng: inout FuzzRandom, depth: Int) -> JSONValue {
+    static func value(_ rng: inout SplitMix64, depth: Int) -> JSONValue {
         guard depth > 0, rng.below(3) != 0 else { return scalar(&rng) }
         if rng.oneIn(2) {
             return .array((0..<rng.below(4)).map { _ in value(&rng, depth: depth - 1) })

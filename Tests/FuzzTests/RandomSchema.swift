@@ -1,4 +1,5 @@
 import ChatAPI
+import TestSupport
 
 /// Random JSON Schemas: random keyword combinations, nesting, `$ref`/`$defs`, the combinators,
 /// patterns and bounds (huge, fractional, contradictory). Real schemas (MaskBench) are well
@@ -11,7 +12,7 @@ enum RandomSchema {
     static let bounds: [JSONValue] = [0, 1, 2, 3, -1, 0.5, 1e308, -1e308, 1e-300, 9_007_199_254_740_993, 2.5, 100]
 
     /// A whole schema: a root with `$defs` that the tree refers to (possibly circularly).
-    static func document(_ rng: inout FuzzRandom) -> JSONValue {
+    static func document(_ rng: inout SplitMix64) -> JSONValue {
         let defCount = rng.below(4)
         var root = schema(&rng, depth: 4, defs: defCount)
         guard case .object(var o) = root else { return root }
@@ -24,7 +25,7 @@ enum RandomSchema {
         return root
     }
 
-    static func schema(_ rng: inout FuzzRandom, depth: Int, defs: Int) -> JSONValue {
+    static func schema(_ rng: inout SplitMix64, depth: Int, defs: Int) -> JSONValue {
         if rng.oneIn(12) { return .bool(!rng.oneIn(4)) }
         var o = JSONObject()
         if defs > 0, rng.oneIn(5) {
@@ -34,7 +35,7 @@ enum RandomSchema {
         if rng.below(4) != 0 {
             o["type"] = rng.oneIn(4) ? .array((0..<(1 + rng.below(3))).map { _ in .string(rng.pick(types)) }) : .string(rng.pick(types))
         }
-        let sub = { (rng: inout FuzzRandom) -> JSONValue in
+        let sub = { (rng: inout SplitMix64) -> JSONValue in
             depth > 0 ? schema(&rng, depth: depth - 1, defs: defs) : .object(["type": .string(rng.pick(types))])
         }
         for _ in 0..<rng.below(5) {

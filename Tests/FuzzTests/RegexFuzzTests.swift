@@ -66,6 +66,10 @@ final class RegexFuzzTests: XCTestCase {
                     guard let grammar else { continue }
                     let text = CanonicalJSON.serialize(.string(probe), schema: schema)
                     let accepted = CompileChecks.grammarAccepts(grammar, text)
+                    // The validator's backtracking matcher gives up (and rejects) after a step
+                    // budget on pathological patterns (238 nested `(…)*`); there it has no answer
+                    // to compare, and the grammar's automaton is the one that decided.
+                    if !valid, accepted, (try? ECMARegex(pattern))?.search(probe) == .budgetExceeded { continue }
                     if valid != accepted {
                         throw PropertyViolation("pattern \(pattern.debugDescription): the validator \(valid ? "accepts" : "rejects") "
                                                 + "\(probe.debugDescription) but the grammar \(accepted ? "accepts" : "rejects") \(text)")

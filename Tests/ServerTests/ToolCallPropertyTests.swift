@@ -1,29 +1,15 @@
 import ChatAPI
 import Foundation
 import XCTest
+import TestSupport
 
 /// Property: for random tool schemas (nested objects, enums, arrays, optional fields, anyOf) and
 /// random prompts, every call the real server returns parses and satisfies its schema.
 final class ToolCallPropertyTests: XCTestCase {
-    /// A small deterministic generator (SplitMix64), so a failure reproduces from its seed.
-    struct Random: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
-        mutating func pick<T>(_ items: [T]) -> T { items[int(0...(items.count - 1))] }
-        mutating func chance(_ p: Double) -> Bool { Double(next() % 1000) < p * 1000 }
-    }
-
     static let words = ["city", "name", "count", "unit", "limit", "query", "tags", "when", "mode", "user", "items", "color"]
 
     /// A random schema for a value, `depth` levels of nesting at most.
-    static func schema(_ r: inout Random, depth: Int) -> [String: Any] {
+    static func schema(_ r: inout SplitMix64, depth: Int) -> [String: Any] {
         let kinds = depth > 0 ? ["string", "integer", "number", "boolean", "enum", "object", "array", "anyOf"]
                               : ["string", "integer", "number", "boolean", "enum"]
         switch r.pick(kinds) {
@@ -50,7 +36,7 @@ final class ToolCallPropertyTests: XCTestCase {
     }
 
     /// A random object schema with required and optional properties.
-    static func object(_ r: inout Random, depth: Int) -> [String: Any] {
+    static func object(_ r: inout SplitMix64, depth: Int) -> [String: Any] {
         let names = Array(words.shuffled(using: &r).prefix(r.int(1...4)))
         var properties: [String: Any] = [:]
         for name in names { properties[name] = schema(&r, depth: depth) }
@@ -67,7 +53,7 @@ final class ToolCallPropertyTests: XCTestCase {
     ]
 
     func testRandomSchemasAlwaysYieldValidCalls() throws {
-        var r = Random(state: 20261123)
+        var r = SplitMix64(seed: 20261123)
         var requests = 0, calls = 0
         for case_ in 0..<16 {
             let tools: [[String: Any]] = (0..<r.int(1...3)).map { i in
@@ -95,4 +81,11 @@ final class ToolCallPropertyTests: XCTestCase {
         // Not vacuous: most requests must actually have produced calls to check.
         XCTAssertGreaterThanOrEqual(calls, requests * 2 / 3, "only \(calls) calls in \(requests) requests")
     }
+}
+
+/// The draws the schema generator makes (kept as they were, so seeds give the same schemas).
+extension SplitMix64 {
+    mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
+    mutating func pick<T>(_ items: [T]) -> T { items[int(0...(items.count - 1))] }
+    mutating func chance(_ p: Double) -> Bool { Double(next() % 1000) < p * 1000 }
 }
