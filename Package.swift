@@ -104,14 +104,14 @@ let package = Package(
         .executableTarget(name: "WeatherExample", dependencies: ["ChatAPI"], path: "Examples/weather"),
         .executableTarget(
             name: "GrammarBench",
-            dependencies: ["Grammar", "JSONSchemaKit", "ChatAPI", "GGUF"],
+            dependencies: ["Grammar", "JSONSchemaKit", "ChatAPI", "GGUF", "TestSupport"],
             path: "Benchmarks/GrammarBench"),
 
         .testTarget(name: "ChatAPITests", dependencies: ["ChatAPI"]),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF"]),
-        .testTarget(name: "JSONSchemaKitTests", dependencies: ["JSONSchemaKit", "ChatAPI"], exclude: ["MASKBENCH_DISAGREEMENTS.md"]),
-        .testTarget(name: "GrammarTests", dependencies: ["Grammar", "JSONSchemaKit", "ChatAPI", "GGUF"]),
-        // The seeded generator shared by the randomized test targets.
+        .testTarget(name: "JSONSchemaKitTests", dependencies: ["JSONSchemaKit", "ChatAPI", "TestSupport"], exclude: ["MASKBENCH_DISAGREEMENTS.md"]),
+        .testTarget(name: "GrammarTests", dependencies: ["Grammar", "JSONSchemaKit", "ChatAPI", "GGUF", "TestSupport"]),
+        // Shared by tests and GrammarBench: the seeded generator, reading MaskBench's gzip files.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "ChatAPI", "TestSupport"], exclude: ["Goldens"]),
         .testTarget(name: "LocalEngineTests", dependencies: ["LocalEngine", "ChatAPI"], swiftSettings: llamaHeaders),

@@ -13,6 +13,7 @@ import ChatAPI
 import Foundation
 import GGUF
 import Grammar
+import TestSupport
 
 struct Options {
     var maskbench = "../shared/data/maskbench"
@@ -43,18 +44,6 @@ while !args.isEmpty {
 }
 
 func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
-
-func readLines(gz path: String) throws -> [String] {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/gzip")
-    p.arguments = ["-dc", path]
-    let pipe = Pipe()
-    p.standardOutput = pipe
-    try p.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
-}
 
 struct Stats {
     var schemasTotal = 0, schemasCompiled = 0, compileErrors = 0
@@ -118,7 +107,7 @@ for file in files {
     let split = String(file.dropLast(".jsonl.gz".count))
     if let s = opts.splits, !s.contains(split) { continue }
     var st = Stats()
-    var lines = try readLines(gz: opts.maskbench + "/" + file)
+    var lines = try Gzip.lines(opts.maskbench + "/" + file)
     if let l = opts.limit { lines = Array(lines.prefix(l)) }
     for line in lines {
         guard let entry = try? JSONValue(parsing: line), let schema = entry["schema"] else { continue }

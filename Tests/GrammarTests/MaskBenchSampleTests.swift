@@ -1,6 +1,7 @@
 import ChatAPI
 import Foundation
 import XCTest
+import TestSupport
 @testable import Grammar
 
 /// Runs the first schemas of a few MaskBench splits: every valid instance the compiled grammar
@@ -16,15 +17,7 @@ final class MaskBenchSampleTests: XCTestCase {
     func lines(_ split: String, count: Int) throws -> [JSONValue] {
         let path = Self.dataDir + "/\(split).jsonl.gz"
         guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("MaskBench data not found at \(path)") }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        p.arguments = ["-dc", path]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return try String(decoding: data, as: UTF8.self).split(separator: "\n").prefix(count).map { try JSONValue(parsing: String($0)) }
+        return try Gzip.lines(path).prefix(count).map { try JSONValue(parsing: $0) }
     }
 
     func testSampleOfMaskBench() throws {

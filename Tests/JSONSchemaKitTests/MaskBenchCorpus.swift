@@ -1,6 +1,7 @@
 import ChatAPI
 import Foundation
 import JSONSchemaKit
+import TestSupport
 
 /// Runs the validator over the MaskBench corpus (schemas with labelled test instances) and
 /// compares each verdict with the label.
@@ -54,7 +55,7 @@ struct MaskBenchCorpus {
         let name = String(file.lastPathComponent.dropLast(".jsonl.gz".count))
         var split = SplitResult(name: name)
         var disagreements: [Disagreement] = []
-        let bytes = try gunzip(file)
+        let bytes = [UInt8](try Gzip.decompress(file.path))
         let lines: [String] = bytes.withUnsafeBufferPointer { (buffer: UnsafeBufferPointer<UInt8>) -> [String] in
             var out: [String] = []
             guard let base = buffer.baseAddress else { return out }
@@ -107,18 +108,6 @@ struct MaskBenchCorpus {
             }
         }
         return (split, disagreements)
-    }
-
-    private static func gunzip(_ file: URL) throws -> [UInt8] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["gzip", "-dc", file.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return [UInt8](data)
     }
 
     /// Per-split table plus the total, as printed by the test and written to the markdown record.
