@@ -116,7 +116,7 @@ let package = Package(
         .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "ChatAPI", "TestSupport"], exclude: ["Goldens"]),
         .testTarget(name: "LocalEngineTests", dependencies: ["LocalEngine", "ChatAPI"], swiftSettings: llamaHeaders),
         .testTarget(
-            name: "GatewayTests", dependencies: ["Gateway", "ChatAPI", "JSONSchemaKit"],
+            name: "GatewayTests", dependencies: ["Gateway", "ChatAPI", "JSONSchemaKit", "LocalEngine", "ChatTemplates"],
             swiftSettings: llamaHeaders + [.swiftLanguageMode(.v6)]),
         // Bounded fuzzing of every parser and compiler that reads request data; replays the
         // regression corpus under Corpus/ first. FUZZ_SECONDS / FUZZ_SEED tune a run.
