@@ -371,7 +371,7 @@ struct JinjaParser {
     }
 
     private mutating func parseNot() throws -> Expr {
-        if skipName("not") { return .not(try parseNot()) }
+        if skipName("not") { return .not(try nested { try $0.parseNot() }) }
         return try parseCompare()
     }
 
@@ -436,15 +436,24 @@ struct JinjaParser {
         let pos = position
         var node: Expr
         if skipOp("-") {
-            node = .unary(.negate, try parseUnary(withFilter: false), pos)
+            node = .unary(.negate, try nested { try $0.parseUnary(withFilter: false) }, pos)
         } else if skipOp("+") {
-            node = .unary(.plus, try parseUnary(withFilter: false), pos)
+            node = .unary(.plus, try nested { try $0.parseUnary(withFilter: false) }, pos)
         } else {
             node = try parsePrimary()
         }
         node = try parsePostfix(node)
         if withFilter { node = try parseFilterExpression(node) }
         return node
+    }
+
+    /// Parses one prefix operator's operand a level deeper: runs of `not` or `-` recurse once
+    /// per operator, so they count toward `maxDepth` like brackets do.
+    private mutating func nested(_ operand: (inout JinjaParser) throws -> Expr) throws -> Expr {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth < JinjaParser.maxDepth else { throw fail("expression nested too deeply") }
+        return try operand(&self)
     }
 
     private mutating func parsePrimary() throws -> Expr {
