@@ -1,4 +1,6 @@
+import ChatAPI
 import JSONSchemaKit
+
 /// A nondeterministic automaton over bytes with epsilon moves; the building material for
 /// terminals (strings, numbers) before determinization.
 struct ByteNFA {
@@ -92,6 +94,18 @@ final class ByteDFA: @unchecked Sendable {
 
     @inline(__always) func step(_ state: Int32, _ byte: UInt8) -> Int32 {
         next[Int(state) * classCount + Int(classOf[Int(byte)])]
+    }
+
+    /// Whether this string automaton accepts `value` spelled as a JSON string literal (quotes
+    /// included); charges `budget` for the walk.
+    func acceptsQuoted(_ value: String, budget: WorkBudget) throws -> Bool {
+        try budget.spend(1 + value.utf8.count / 16)
+        var s: Int32 = 0
+        for byte in JSONValue.quoted(value).utf8 {
+            s = step(s, byte)
+            if s < 0 { return false }
+        }
+        return accepting[Int(s)]
     }
 
     /// Subset construction; `nil` when the language is empty.

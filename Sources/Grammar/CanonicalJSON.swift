@@ -89,7 +89,7 @@ public enum CanonicalJSON {
     /// array as the schema writes it, so that spelling is the canonical one.
     private static func listedValue(_ eff: JSONObject, equalTo value: JSONValue) -> JSONValue? {
         let listed = (eff["const"].map { [$0] } ?? []) + (eff["enum"]?.arrayValue ?? [])
-        return listed.first { SchemaCompiler.sameJSON($0, value) }
+        return listed.first { JSONEquality.equal($0, value) }
     }
 
     private static func write(_ value: JSONValue, _ schema: JSONValue, _ c: SchemaCompiler, _ out: inout String, depth: Int, _ flag: inout Bool) {

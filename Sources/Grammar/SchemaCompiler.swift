@@ -328,9 +328,9 @@ final class SchemaCompiler {
             case "enum":
                 let ys = yv.arrayValue ?? []
                 try budget.spend((xv.arrayValue?.count ?? 0) * ys.count / 8)
-                out[k] = .array((xv.arrayValue ?? []).filter { v in ys.contains { SchemaCompiler.sameJSON($0, v) } })
+                out[k] = .array((xv.arrayValue ?? []).filter { v in ys.contains { JSONEquality.equal($0, v) } })
             case "const":
-                if !SchemaCompiler.sameJSON(xv, yv) { out["enum"] = .array([]) }
+                if !JSONEquality.equal(xv, yv) { out["enum"] = .array([]) }
             case "minimum", "minLength", "minItems", "minProperties", "exclusiveMinimum":
                 guard let p = xv.doubleValue, let q = yv.doubleValue else { throw GrammarError.unsupportedKeyword(k, detail: "allOf with non-numeric \(k)") }
                 out[k] = p >= q ? xv : yv
@@ -444,7 +444,7 @@ final class SchemaCompiler {
             if let c = o["const"] { values = [c] }
             if let e = o["enum"] {
                 guard case .array(let ev) = e else { throw GrammarError.invalidSchema("enum must be an array") }
-                values = o["const"] == nil ? ev : values.filter { v in ev.contains { SchemaCompiler.sameJSON($0, v) } }
+                values = o["const"] == nil ? ev : values.filter { v in ev.contains { JSONEquality.equal($0, v) } }
             }
             try budget.spend(values.count)
             let typed = try values.filter { v in
@@ -539,13 +539,7 @@ final class SchemaCompiler {
         case .string(let text):
             guard o.keys.contains(where: { SchemaCompiler.stringKeys.contains($0) || $0 == "format" || $0 == "$notNames" }) else { return true }
             guard let dfa = try stringDFA(o) else { return false }
-            try budget.spend(1 + text.utf8.count / 16)
-            var s: Int32 = 0
-            for byte in JSONValue.quoted(text).utf8 {
-                s = dfa.step(s, byte)
-                if s < 0 { return false }
-            }
-            return dfa.accepting[Int(s)]
+            return try dfa.acceptsQuoted(text, budget: budget)
         case .number(let n):
             let x = n.double
             if let m = o["multipleOf"] {

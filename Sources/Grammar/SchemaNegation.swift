@@ -1,4 +1,5 @@
 import ChatAPI
+import JSONSchemaKit
 
 /// Rewrites `not` into positive keywords the compiler enforces, for the shapes tool schemas use:
 /// `not: {required: [...]}` (with `properties`/`type: object`), `not: {type}`, `not: {enum}` /
@@ -15,9 +16,9 @@ extension SchemaCompiler {
         if rest["enum"] != nil || rest["const"] != nil, let excluded = enumValues(n) {
             try budget.spend((rest["enum"]?.arrayValue?.count ?? 1) * excluded.count / 8)
             var values = rest["const"].map { [$0] } ?? rest["enum"]?.arrayValue ?? []
-            if let e = rest["enum"]?.arrayValue, rest["const"] != nil { values = values.filter { v in e.contains { SchemaCompiler.sameJSON($0, v) } } }
+            if let e = rest["enum"]?.arrayValue, rest["const"] != nil { values = values.filter { v in e.contains { JSONEquality.equal($0, v) } } }
             rest.removeValue(forKey: "const")
-            rest["enum"] = .array(values.filter { v in !excluded.contains { SchemaCompiler.sameJSON($0, v) } })
+            rest["enum"] = .array(values.filter { v in !excluded.contains { JSONEquality.equal($0, v) } })
             return .object(rest)
         }
         return .object(try merge(.object(rest), try negation(of: n)))

@@ -1,4 +1,5 @@
 import ChatAPI
+import JSONSchemaKit
 
 /// `oneOf` is enforced exactly by compiling it as `anyOf` of branches no two of which can match
 /// the same instance (then "exactly one" and "at least one" admit the same instances):
@@ -72,7 +73,7 @@ extension SchemaCompiler {
         let e = o["enum"]?.arrayValue
         guard let c = o["const"] else { return e }
         guard let e else { return [c] }
-        return e.contains(where: { SchemaCompiler.sameJSON($0, c) }) ? [c] : []
+        return e.contains(where: { JSONEquality.equal($0, c) }) ? [c] : []
     }
 
     /// False only if `v` certainly fails `o` (type, listed values, string and number keywords,
@@ -86,7 +87,7 @@ extension SchemaCompiler {
            n.text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) {
             return false
         }
-        if let values = enumerated(o), !values.contains(where: { SchemaCompiler.sameJSON($0, v) }) { return false }
+        if let values = enumerated(o), !values.contains(where: { JSONEquality.equal($0, v) }) { return false }
         switch v {
         case .string, .number:
             do { return try admitsEnumValue(v, o) } catch is GrammarError { return true }
@@ -171,18 +172,5 @@ extension SchemaCompiler {
         var listed = Set(t.stringValue.map { [$0] } ?? (t.arrayValue ?? []).compactMap(\.stringValue))
         if listed.contains("number") { listed.insert("integer") }
         return listed.intersection(all)
-    }
-
-    /// JSON equality as JSON Schema defines it: numbers by value, objects whatever their order.
-    static func sameJSON(_ x: JSONValue, _ y: JSONValue) -> Bool {
-        switch (x, y) {
-        case (.object(let p), .object(let q)):
-            guard p.count == q.count else { return false }
-            return p.allSatisfy { k, v in q[k].map { sameJSON(v, $0) } ?? false }
-        case (.array(let p), .array(let q)):
-            return p.count == q.count && zip(p, q).allSatisfy { sameJSON($0, $1) }
-        default:
-            return x == y
-        }
     }
 }

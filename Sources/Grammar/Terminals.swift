@@ -74,13 +74,7 @@ enum Terminals {
     /// same automaton the grammar uses.
     static func matches(_ value: String, pattern: String, budget: WorkBudget) throws -> Bool {
         guard let dfa = try string(patterns: [pattern], minLength: 0, maxLength: nil, budget: budget) else { return false }
-        try budget.spend(1 + value.utf8.count / 16)
-        var s: Int32 = 0
-        for byte in JSONValue.quoted(value).utf8 {
-            s = dfa.step(s, byte)
-            if s < 0 { return false }
-        }
-        return dfa.accepting[Int(s)]
+        return try dfa.acceptsQuoted(value, budget: budget)
     }
 
     /// Product of the pattern NFAs (if any) and a code-point counter, spelled in JSON bytes.

@@ -2,8 +2,8 @@ import ChatAPI
 
 /// Equality as JSON Schema defines it for `enum`, `const` and `uniqueItems`: numbers compare by
 /// value (`1 == 1.0`), objects ignore key order, booleans are never numbers.
-enum JSONEquality {
-    static func equal(_ a: JSONValue, _ b: JSONValue) -> Bool {
+package enum JSONEquality {
+    package static func equal(_ a: JSONValue, _ b: JSONValue) -> Bool {
         switch (a, b) {
         case (.null, .null): return true
         case (.bool(let x), .bool(let y)): return x == y
