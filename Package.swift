@@ -32,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.24.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
     ],
     targets: [
         // OpenAI wire types, JSON value/parser, validation, the ChatEvent stream, SSE.
@@ -70,14 +72,33 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: llamaHeaders),
-        // Model registry and routing.
+        // The ChatBackend contract, routing, retries and fallbacks, and the tool-call guard that
+        // wraps every backend. Knows nothing of llama.cpp or of any provider's wire format.
         .target(
             name: "Gateway",
             dependencies: [
-                "ChatAPI", "LocalEngine", "JSONSchemaKit", "Grammar", "ChatTemplates",
+                "ChatAPI", "JSONSchemaKit", "Grammar",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        // ChatBackend over LocalEngine: prompt rendering, output grammar, tool-call parsing.
+        .target(
+            name: "LocalBackend",
+            dependencies: [
+                "Gateway", "LocalEngine", "ChatAPI", "JSONSchemaKit", "Grammar", "ChatTemplates",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: llamaHeaders),
+            swiftSettings: llamaHeaders + [.swiftLanguageMode(.v6)]),
+        // Hosted upstreams (OpenAI-compatible) as ChatBackends, over one shared HTTP client.
+        .target(
+            name: "Providers",
+            dependencies: [
+                "Gateway", "ChatAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
         // Hummingbird HTTP front end.
         .target(
             name: "Server",
@@ -89,12 +110,12 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: llamaHeaders),
+            ]),
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "Server", "Gateway", "LocalEngine", "ChatTemplates", "CLlama", "GGUF",
+                "Server", "Gateway", "LocalBackend", "Providers", "LocalEngine", "ChatTemplates", "CLlama", "GGUF",
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -116,7 +137,10 @@ let package = Package(
         .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "ChatAPI", "TestSupport"], exclude: ["Goldens"]),
         .testTarget(name: "LocalEngineTests", dependencies: ["LocalEngine", "ChatAPI"], swiftSettings: llamaHeaders),
         .testTarget(
-            name: "GatewayTests", dependencies: ["Gateway", "ChatAPI", "JSONSchemaKit", "LocalEngine", "ChatTemplates"],
+            name: "GatewayTests", dependencies: ["Gateway", "ChatAPI", "JSONSchemaKit"],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(
+            name: "LocalBackendTests", dependencies: ["LocalBackend", "Gateway", "ChatAPI", "LocalEngine", "ChatTemplates"],
             swiftSettings: llamaHeaders + [.swiftLanguageMode(.v6)]),
         // Bounded fuzzing of every parser and compiler that reads request data; replays the
         // regression corpus under Corpus/ first. FUZZ_SECONDS / FUZZ_SEED tune a run.
@@ -129,7 +153,10 @@ let package = Package(
             name: "ServerTests",
             dependencies: [
                 "Server", "Gateway", "ChatAPI", "JSONSchemaKit", "TestSupport",
+                // Only to compute expected prompts in-process next to the real binary.
+                "LocalBackend", "LocalEngine",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: llamaHeaders),
     ],

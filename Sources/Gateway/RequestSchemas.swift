@@ -12,7 +12,7 @@ public struct RequestSchemas: Sendable {
     public let responseFormat: JSONSchema?
 
     /// Every schema of `request` with the request field it came from.
-    static func sources(of request: ChatCompletionRequest) -> [(schema: JSONValue, source: SchemaSource)] {
+    package static func sources(of request: ChatCompletionRequest) -> [(schema: JSONValue, source: SchemaSource)] {
         var out: [(JSONValue, SchemaSource)] = []
         for (i, tool) in request.tools.enumerated() {
             guard let parameters = tool.parameters else { continue }
@@ -48,7 +48,7 @@ public enum SchemaSource: Sendable, Equatable {
 
     /// The client-facing error for a schema whose compilation ran out of budget; a cancelled
     /// one (nobody is waiting) becomes `CancellationError`.
-    func error(for exceeded: WorkBudgetExceeded) -> any Error {
+    package func error(for exceeded: WorkBudgetExceeded) -> any Error {
         if exceeded.reason == .cancelled { return CancellationError() }
         return APIError.invalidRequest(
             "The schema for \(owner) is too complex to compile within this server's limits (\(exceeded.detail)). Simplify it: fewer nested or combined subschemas (allOf, anyOf, $ref), shorter patterns.",

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Gateway
+import LocalBackend
 import Hummingbird
 import LocalEngine
 import Logging

@@ -2,6 +2,7 @@ import ArgumentParser
 import ChatAPI
 import Foundation
 import Gateway
+import LocalBackend
 import LocalEngine
 
 /// `switchboard bench-tools`: the cost of constrained decoding. A tool call under

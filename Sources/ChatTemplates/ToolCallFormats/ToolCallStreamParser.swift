@@ -14,7 +14,7 @@ import Foundation
 /// - Malformed output: if the call was not yet announced, its raw text is returned as text
 ///   (it was just text that looked like a marker). Once announced, `malformedToolCall` carries
 ///   the raw text and the reason, and parsing resumes in text mode.
-public struct ToolCallStreamParser {
+public struct ToolCallStreamParser: Sendable {
     let plan: ParsePlan
     let tools: [String: FunctionDefinition]
     var buffer: [UInt8] = []

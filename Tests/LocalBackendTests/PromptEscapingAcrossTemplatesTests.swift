@@ -1,7 +1,8 @@
 import ChatAPI
 import ChatTemplates
 import Foundation
-@testable import Gateway
+import Gateway
+@testable import LocalBackend
 @testable import LocalEngine
 import XCTest
 

@@ -1,3 +1,4 @@
+import Gateway
 import ChatAPI
 import ChatTemplates
 import Grammar

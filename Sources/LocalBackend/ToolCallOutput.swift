@@ -1,3 +1,4 @@
+import Gateway
 import ChatAPI
 import ChatTemplates
 import Logging
@@ -6,7 +7,7 @@ import Logging
 /// incrementally in the model's format, each call with a fresh `call_…` id and consecutive
 /// indexes. Decides the finish reason: `tool_calls` when calls were made, `length` when the
 /// limit cut the output (even mid-call).
-struct ToolCallOutput {
+struct ToolCallOutput: Sendable {
     private var parser: ToolCallStreamParser?
     /// Parser index → client index and id, for calls that started.
     private var started: [Int: (index: Int, id: String)] = [:]
