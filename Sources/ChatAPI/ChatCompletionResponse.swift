@@ -95,13 +95,18 @@ public struct ModelList: Sendable {
         public var id: String
         public var created: Int
         public var ownedBy: String
-        public init(id: String, created: Int, ownedBy: String) {
+        /// What the model can do (`tools`, `streaming`, …), listed as the extra field `capabilities`.
+        public var capabilities: JSONObject?
+        public init(id: String, created: Int, ownedBy: String, capabilities: JSONObject? = nil) {
             self.id = id
             self.created = created
             self.ownedBy = ownedBy
+            self.capabilities = capabilities
         }
         public var json: JSONValue {
-            ["id": .string(id), "object": "model", "created": .int(created), "owned_by": .string(ownedBy)]
+            var o: JSONObject = ["id": .string(id), "object": "model", "created": .int(created), "owned_by": .string(ownedBy)]
+            if let capabilities { o["capabilities"] = .object(capabilities) }
+            return .object(o)
         }
     }
     public var models: [Entry]

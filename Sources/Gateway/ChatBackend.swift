@@ -1,63 +1,63 @@
 import ChatAPI
 
-/// Anything that can answer a chat completion: a local model or (later) a hosted provider.
+/// Anything that can answer a chat completion: a local model or a hosted upstream.
 ///
-/// `startCompletion` throws an `APIError` for a request this backend cannot serve (checked
-/// before anything is sent to the client); the returned stream ends with one `.finished`.
-/// Cancelling the consuming task (or dropping the stream) stops generation.
+/// The contract every backend keeps, and the router and guard rely on:
+/// - `startCompletion` throws for a request it cannot serve, before any event: an `APIError`,
+///   or an `UpstreamError` when an upstream failed in a way worth retrying elsewhere.
+/// - The returned stream carries a call's `.toolCallStarted` before any of its argument
+///   fragments; call indexes are consecutive from 0.
+/// - It ends with exactly one `.finished`, or with an error (`APIError` or `UpstreamError`).
+/// - Cancelling the consuming task, or dropping the stream, stops the work (generation, or the
+///   upstream request).
 public protocol ChatBackend: Sendable {
     func startCompletion(_ request: ChatCompletionRequest) async throws -> AsyncThrowingStream<ChatEvent, Error>
+
+    /// What this backend honours of the request, so the guard can rewrite what it would ignore.
+    var capabilities: BackendCapabilities { get }
 }
 
-/// A model the gateway serves, under the id clients send as `model`.
-public struct ServedModel: Sendable {
-    public var id: String
-    public var ownedBy: String
-    public var created: Int
-    public var backend: any ChatBackend
-
-    public init(id: String, ownedBy: String, created: Int, backend: any ChatBackend) {
-        self.id = id
-        self.ownedBy = ownedBy
-        self.created = created
-        self.backend = backend
-    }
+extension ChatBackend {
+    public var capabilities: BackendCapabilities { BackendCapabilities() }
 }
 
-/// Routes requests to backends by model id, after checking the request's schemas, and guards
-/// the tool calls that come back.
-public struct ModelRouter: Sendable {
-    public let models: [ServedModel]
-    /// Compiles (and remembers) the validators of requests' schemas.
-    public let schemaValidators: SchemaValidators
+/// What a backend honours. A hosted upstream's quirks are settings here, not code forks: the
+/// guard rewrites the request around what is missing and checks the answer either way.
+public struct BackendCapabilities: Sendable, Equatable {
+    /// Tool calls are valid by construction (constrained local generation). A violation is
+    /// then a bug of ours (500); for other backends it is the upstream's (502, repaired when
+    /// possible).
+    public var validByConstruction = false
+    /// Honours `tool_choice` naming a function. Without it the guard sends only that function.
+    public var namedToolChoice = true
+    /// Honours `tool_choice: "required"`. Without it the guard sends `auto` and checks.
+    public var requiredToolChoice = true
+    /// Accepts `parallel_tool_calls`. Without it the field is not sent and the guard enforces it.
+    public var parallelToolCalls = true
+    /// Accepts `strict` on tools and `response_format`. Without it the field is not sent; the
+    /// guard enforces the schemas either way.
+    public var strict = true
+    /// Accepts `stream_options.include_usage`, so streams report token usage.
+    public var streamUsage = true
 
-    public init(models: [ServedModel], schemaValidators: SchemaValidators) {
-        self.models = models
-        self.schemaValidators = schemaValidators
+    public init() {}
+}
+
+/// An upstream failure the router may retry (on the same or another upstream) or fall back
+/// from, as long as nothing has reached the client yet.
+public struct UpstreamError: Error, Sendable, CustomStringConvertible {
+    /// What the client gets if no retry or fallback succeeds.
+    public var apiError: APIError
+    /// Connect failures, 429 and 5xx: another attempt may succeed.
+    public var retryable: Bool
+    /// The upstream's `Retry-After`, if it sent one.
+    public var retryAfter: Duration?
+
+    public init(_ apiError: APIError, retryable: Bool, retryAfter: Duration? = nil) {
+        self.apiError = apiError
+        self.retryable = retryable
+        self.retryAfter = retryAfter
     }
 
-    /// Starts `request` on its model's backend. Throws an `APIError` for an unknown model or an
-    /// invalid or too costly schema, before anything is generated; every tool call on the
-    /// returned stream has passed `ToolCallGuard`.
-    public func startCompletion(_ request: ChatCompletionRequest) async throws -> AsyncThrowingStream<ChatEvent, Error> {
-        let backend = try backend(for: request.model)
-        let schemas = try await schemaValidators.compile(request)
-        let events = try await backend.startCompletion(request)
-        return ToolCallGuard.guarded(events, plan: ToolCallPlan(request: request), schemas: schemas)
-    }
-
-    /// The backend serving `model`, or a 404 in OpenAI's shape listing what is served.
-    public func backend(for model: String) throws -> any ChatBackend {
-        guard let served = models.first(where: { $0.id == model }) else {
-            throw APIError.notFound(
-                "The model '\(model)' does not exist. Models served here: \(models.map { "'\($0.id)'" }.joined(separator: ", ")).",
-                param: "model", code: "model_not_found")
-        }
-        return served.backend
-    }
-
-    /// The `GET /v1/models` listing.
-    public var modelList: ModelList {
-        ModelList(models: models.map { ModelList.Entry(id: $0.id, created: $0.created, ownedBy: $0.ownedBy) })
-    }
+    public var description: String { apiError.description }
 }

@@ -34,6 +34,13 @@ public struct LocalChatBackend: ChatBackend {
         self.grammars = GrammarCache(model: model)
     }
 
+    /// Tool calls come out of a grammar that admits only valid ones.
+    public var capabilities: BackendCapabilities {
+        var capabilities = BackendCapabilities()
+        capabilities.validByConstruction = true
+        return capabilities
+    }
+
     public func startCompletion(_ request: ChatCompletionRequest) async throws -> AsyncThrowingStream<ChatEvent, Error> {
         let (generation, parsing) = try await prepare(request)
         let events = engine.generate(generation)

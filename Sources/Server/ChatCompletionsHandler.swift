@@ -1,6 +1,7 @@
 import ChatAPI
 import Foundation
 import Gateway
+import HTTPTypes
 import Hummingbird
 import Logging
 
@@ -26,18 +27,25 @@ struct ChatCompletionsHandler: Sendable {
         let chatRequest = try await decode(request.body)
         let identity = CompletionIdentity.new(model: chatRequest.model, systemFingerprint: configuration.systemFingerprint,
                                               now: Date().timeIntervalSince1970)
-        let events = try await router.startCompletion(chatRequest)
+        let routed = try await router.startCompletion(chatRequest)
         if chatRequest.stream {
-            return try await streamingResponse(events, request: chatRequest, identity: identity, logger: logger)
+            return try await streamingResponse(routed, request: chatRequest, identity: identity, logger: logger)
         }
         var assembler = CompletionAssembler()
-        for try await event in events { assembler.add(event) }
+        for try await event in routed.events { assembler.add(event) }
         try Task.checkCancellation()
         guard let completion = assembler.completion(identity: identity, legacyFunctionCall: chatRequest.usesLegacyFunctions) else {
             throw APIError.server("The model stopped without finishing the response.")
         }
         logCompletion(completion.usage, finish: completion.finishReason, model: chatRequest.model, logger: logger)
-        return .json(completion.json)
+        var response = Response.json(completion.json)
+        Self.addGuardHeader(routed.report, to: &response.headers)
+        return response
+    }
+
+    /// What the guard did, for the client to see (`x-switchboard-guard`).
+    private static func addGuardHeader(_ report: GuardReport, to headers: inout HTTPFields) {
+        if let value = report.headerValue, let name = HTTPField.Name(GuardReport.headerName) { headers[name] = value }
     }
 
     /// Only JSON bodies. A missing Content-Type, and curl's default form type for `-d`, are read
@@ -93,14 +101,16 @@ struct ChatCompletionsHandler: Sendable {
 
     /// Waits for the first event before committing to `200 text/event-stream`, so an error the
     /// backend finds up front (prompt too long, upstream refusal) is still a proper HTTP error.
-    private func streamingResponse(_ events: AsyncThrowingStream<ChatEvent, Error>, request: ChatCompletionRequest,
+    private func streamingResponse(_ routed: GatewayCompletion, request: ChatCompletionRequest,
                                    identity: CompletionIdentity, logger: Logger) async throws -> Response {
-        var iterator = events.makeAsyncIterator()
+        var iterator = routed.events.makeAsyncIterator()
         let first = try await iterator.next()
         let box = IteratorBox(iterator: iterator, first: first)
         let model = request.model
         let includeUsage = request.includeUsage, legacy = request.usesLegacyFunctions
-        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
+        var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
+        // What the guard did before the stream started; what it does later cannot be a header.
+        Self.addGuardHeader(routed.report, to: &headers)
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             // If the client disconnects, the next write throws (every token is a write, so
             // generation stops within a token); leaving this closure drops the iterator, which

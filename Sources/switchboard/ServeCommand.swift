@@ -6,9 +6,11 @@ import Hummingbird
 import LocalEngine
 import Logging
 import Server
+import Providers
 import ServiceLifecycle
 
-/// `switchboard serve`: serve a local GGUF model over the OpenAI-compatible HTTP API.
+/// `switchboard serve`: serve a local GGUF model, hosted upstreams, or both, over the
+/// OpenAI-compatible HTTP API.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
@@ -66,6 +68,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
+    @Option(name: .customLong("route"),
+            help: "PATTERN=URL: send model ids matching PATTERN (`*` wildcards) to that OpenAI-compatible base URL, model id unchanged (repeatable; the same PATTERN twice makes a pool).")
+    var routes: [String] = []
+
+    @Option(name: .customLong("route-key-env"), help: "PATTERN=VAR: the environment variable holding that route's API key (repeatable).")
+    var routeKeyEnvironment: [String] = []
+
+    @Flag(name: .customLong("no-local"), help: "Serve no local model: a gateway in front of other servers.")
+    var noLocal = false
+
+    @Option(name: .customLong("upstream-timeout"), help: "Seconds a request to a hosted route may take in all, retries included.")
+    var upstreamTimeout = 600.0
+
     func validate() throws {
         for (name, value) in [("header-timeout", headerTimeout), ("body-timeout", bodyTimeout), ("idle-timeout", idleTimeout),
                               ("compile-timeout", compileTimeout)]
@@ -76,6 +91,35 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--shutdown-grace must be between 0 and \(Int(Self.shutdownDeadline) - 2) seconds.")
         }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1.") }
+        _ = try parsedRoutes()
+        guard !noLocal || !routes.isEmpty else { throw ValidationError("--no-local needs at least one --route.") }
+    }
+
+    /// `--route` and `--route-key-env` as (pattern, base URLs, key variable), in first-seen order.
+    func parsedRoutes() throws -> [(pattern: String, urls: [String], keyVariable: String?)] {
+        func split(_ option: String, _ value: String) throws -> (String, String) {
+            guard let eq = value.firstIndex(of: "="), eq != value.startIndex, value.index(after: eq) != value.endIndex else {
+                throw ValidationError("--\(option) takes PATTERN=VALUE, got '\(value)'.")
+            }
+            return (String(value[..<eq]), String(value[value.index(after: eq)...]))
+        }
+        var order: [String] = []
+        var urls: [String: [String]] = [:]
+        for value in routes {
+            let (pattern, url) = try split("route", value)
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+                throw ValidationError("--route \(pattern): '\(url)' is not an http(s) URL.")
+            }
+            if urls[pattern] == nil { order.append(pattern) }
+            urls[pattern, default: []].append(url)
+        }
+        var keys: [String: String] = [:]
+        for value in routeKeyEnvironment {
+            let (pattern, variable) = try split("route-key-env", value)
+            guard urls[pattern] != nil else { throw ValidationError("--route-key-env \(pattern): no --route has that pattern.") }
+            keys[pattern] = variable
+        }
+        return order.map { ($0, urls[$0]!, keys[$0]) }
     }
 
     /// After SIGTERM the process is gone within this many seconds, whatever is running.
@@ -88,23 +132,36 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "switchboard")
-        let modelPath = try model ?? BootstrapCache.requireDefaultModel()
-        guard FileManager.default.fileExists(atPath: modelPath) else {
-            throw CLIError("No model file at \(modelPath).")
-        }
-        let modelID = alias ?? URL(fileURLWithPath: modelPath).deletingPathExtension().lastPathComponent
-
-        var engineConfiguration = LocalEngineConfiguration(modelPath: modelPath)
-        if let contextSize { engineConfiguration.contextSize = contextSize }
-        if let threads { engineConfiguration.threads = threads }
-        let engine = try LocalEngine(configuration: engineConfiguration)
         let compileExecutor = CompileExecutor(timeLimit: .milliseconds(Int(compileTimeout * 1000)))
-        let models = ModelRouter(
-            models: [
-                ServedModel(id: modelID, ownedBy: "switchboard", created: Int(Date().timeIntervalSince1970),
-                            backend: LocalChatBackend(engine: engine, modelID: modelID, compileExecutor: compileExecutor))
-            ],
-            schemaValidators: SchemaValidators(executor: compileExecutor))
+        var served: [Route] = []
+        if !noLocal {
+            let modelPath = try model ?? BootstrapCache.requireDefaultModel()
+            guard FileManager.default.fileExists(atPath: modelPath) else {
+                throw CLIError("No model file at \(modelPath).")
+            }
+            let modelID = alias ?? URL(fileURLWithPath: modelPath).deletingPathExtension().lastPathComponent
+            var engineConfiguration = LocalEngineConfiguration(modelPath: modelPath)
+            if let contextSize { engineConfiguration.contextSize = contextSize }
+            if let threads { engineConfiguration.threads = threads }
+            let engine = try LocalEngine(configuration: engineConfiguration)
+            served.append(Route(modelID, backends: [LocalChatBackend(engine: engine, modelID: modelID, compileExecutor: compileExecutor)]))
+            logger.info("serving local model", metadata: ["model": "\(modelID)", "path": "\(modelPath)"])
+        }
+        let http = UpstreamHTTPClient()
+        let environment = ProcessInfo.processInfo.environment
+        for route in try parsedRoutes() {
+            let key = route.keyVariable.flatMap { environment[$0] }
+            if let variable = route.keyVariable, key == nil {
+                logger.warning("route key variable is not set", metadata: ["route": "\(route.pattern)", "variable": "\(variable)"])
+            }
+            let backends = route.urls.map {
+                OpenAICompatibleBackend(.init(baseURL: $0, apiKey: key), http: http)
+            }
+            served.append(Route(route.pattern, backends: backends, timeout: .milliseconds(Int(upstreamTimeout * 1000)),
+                                ownedBy: URL(string: route.urls[0])?.host ?? "upstream", catalog: backends[0]))
+            logger.info("routing", metadata: ["pattern": "\(route.pattern)", "upstreams": "\(route.urls.joined(separator: ", "))"])
+        }
+        let models = ModelRouter(routes: served, compileExecutor: compileExecutor)
 
         var serverConfiguration = ServerConfiguration()
         serverConfiguration.host = host
@@ -119,9 +176,10 @@ struct ServeCommand: AsyncParsableCommand {
         serverConfiguration.corsOrigins = corsOrigins
         serverConfiguration.allowedHosts = allowedHosts
 
-        logger.info("serving", metadata: ["model": "\(modelID)", "path": "\(modelPath)", "address": "\(host):\(port)"])
+        logger.info("listening", metadata: ["address": "\(host):\(port)"])
         let app = SwitchboardServer.makeApplication(models: models, configuration: serverConfiguration, logger: logger)
         try await runUntilShutdown(app, logger: logger)
+        try await http.shutdown()
     }
 
     /// Runs the server until SIGTERM or SIGINT. Then: the listener closes at once, idle

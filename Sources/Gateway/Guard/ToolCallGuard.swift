@@ -5,22 +5,26 @@ import JSONSchemaKit
 /// function the request allows, the calls respect `tool_choice` and `parallel_tool_calls`, and
 /// each finished call's arguments parse and satisfy the function's schema.
 ///
-/// Local generation guarantees all of this by construction, so a violation here is a bug on our
-/// side: the stream ends with a 500 naming the problem instead of handing the client a call
-/// that breaks the contract. A call cut short by `max_tokens` (finish reason `length`) is
-/// incomplete by definition and is left to that finish reason.
+/// Local generation guarantees all of this by construction, so a violation there is a bug on
+/// our side (500). From a hosted upstream it is the upstream's fault: a 502
+/// `upstream_invalid_tool_call`, which the router first tries to repair. Either way the client
+/// never gets a call that breaks the contract. A call cut short by `max_tokens` (finish reason
+/// `length`) is incomplete by definition and is left to that finish reason.
 public struct ToolCallGuard: Sendable {
     private let plan: ToolCallPlan
     private let schemas: RequestSchemas
     private let allowed: Set<String>
+    /// Whether a violation is our bug (500) rather than the upstream's (502).
+    private let validByConstruction: Bool
     /// The call being streamed: its index, name and argument text so far.
     private var open: (index: Int, name: String, arguments: String)?
     private var callCount = 0
 
-    public init(plan: ToolCallPlan, schemas: RequestSchemas) {
+    public init(plan: ToolCallPlan, schemas: RequestSchemas, validByConstruction: Bool = true) {
         self.plan = plan
         self.schemas = schemas
         self.allowed = Set(plan.functions.map(\.name))
+        self.validByConstruction = validByConstruction
     }
 
     /// Checks `event` in stream order; throws a 500 `APIError` at the first violation.
@@ -66,28 +70,14 @@ public struct ToolCallGuard: Sendable {
     }
 
     private func violation(_ what: String) -> APIError {
-        APIError(status: 500, message: "Switchboard produced an invalid tool call and did not send it: \(what). This is a bug in the server; please report it.",
-                 type: "server_error", code: "tool_call_validation_failed")
+        if validByConstruction {
+            return APIError(status: 500, message: "Switchboard produced an invalid tool call and did not send it: \(what). This is a bug in the server; please report it.",
+                            type: "server_error", code: "tool_call_validation_failed")
+        }
+        return APIError(status: 502, message: "The upstream model produced an invalid tool call, which was not passed on: \(what).",
+                        type: "upstream_error", code: Self.upstreamViolationCode)
     }
 
-    /// `events` with every event checked; the stream ends with the violation's error instead of
-    /// the offending event.
-    public static func guarded(_ events: AsyncThrowingStream<ChatEvent, Error>, plan: ToolCallPlan,
-                               schemas: RequestSchemas) -> AsyncThrowingStream<ChatEvent, Error> {
-        AsyncThrowingStream { continuation in
-            let task = Task {
-                var guardState = ToolCallGuard(plan: plan, schemas: schemas)
-                do {
-                    for try await event in events {
-                        try guardState.check(event)
-                        continuation.yield(event)
-                    }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
-    }
+    /// The error code of a hosted upstream's violation.
+    public static let upstreamViolationCode = "upstream_invalid_tool_call"
 }
