@@ -152,6 +152,17 @@ let package = Package(
             dependencies: ["ChatAPI", "ChatTemplates", "JSONSchemaKit", "Grammar", "GGUF", "TestSupport"],
             exclude: ["Corpus"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
+        // Hosted routes end to end: the real server, gateway and OpenAI-compatible adapter in
+        // process, against fake upstreams on loopback that replay providers' wire formats.
+        .testTarget(
+            name: "ProvidersTests",
+            dependencies: [
+                "Providers", "Gateway", "Server", "ChatAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
             name: "ServerTests",
             dependencies: [

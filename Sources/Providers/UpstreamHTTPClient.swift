@@ -26,6 +26,9 @@ public final class UpstreamHTTPClient: Sendable {
                 connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256),
                 proxy: proxy)
             c.decompression = .enabled(limit: .ratio(50))
+            // A refused connection fails the attempt at once; the gateway's router decides
+            // whether to retry, and where (the pool would otherwise retry until the timeout).
+            c.connectionPool.retryConnectionEstablishment = false
             return c
         }
         direct = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration(proxy: nil))

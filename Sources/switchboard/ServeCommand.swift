@@ -68,6 +68,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
+    @Option(name: .customLong("config"), help: "A YAML or JSON file of routes: local GGUFs and hosted upstreams (see README). Replaces the default local model.")
+    var configFile: String?
+
     @Option(name: .customLong("route"),
             help: "PATTERN=URL: send model ids matching PATTERN (`*` wildcards) to that OpenAI-compatible base URL, model id unchanged (repeatable; the same PATTERN twice makes a pool).")
     var routes: [String] = []
@@ -92,7 +95,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1.") }
         _ = try parsedRoutes()
-        guard !noLocal || !routes.isEmpty else { throw ValidationError("--no-local needs at least one --route.") }
+        guard !noLocal || !routes.isEmpty || configFile != nil else { throw ValidationError("--no-local needs at least one --route.") }
     }
 
     /// `--route` and `--route-key-env` as (pattern, base URLs, key variable), in first-seen order.
@@ -133,33 +136,25 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "switchboard")
         let compileExecutor = CompileExecutor(timeLimit: .milliseconds(Int(compileTimeout * 1000)))
-        var served: [Route] = []
-        if !noLocal {
-            let modelPath = try model ?? BootstrapCache.requireDefaultModel()
-            guard FileManager.default.fileExists(atPath: modelPath) else {
-                throw CLIError("No model file at \(modelPath).")
-            }
-            let modelID = alias ?? URL(fileURLWithPath: modelPath).deletingPathExtension().lastPathComponent
-            var engineConfiguration = LocalEngineConfiguration(modelPath: modelPath)
-            if let contextSize { engineConfiguration.contextSize = contextSize }
-            if let threads { engineConfiguration.threads = threads }
-            let engine = try LocalEngine(configuration: engineConfiguration)
-            served.append(Route(modelID, backends: [LocalChatBackend(engine: engine, modelID: modelID, compileExecutor: compileExecutor)]))
-            logger.info("serving local model", metadata: ["model": "\(modelID)", "path": "\(modelPath)"])
-        }
         let http = UpstreamHTTPClient()
-        let environment = ProcessInfo.processInfo.environment
+        let wiring = RouteWiring(http: http, compileExecutor: compileExecutor, environment: ProcessInfo.processInfo.environment,
+                                 contextSize: contextSize, threads: threads)
+        var served: [Route] = []
+        if let configFile {
+            for entry in try RouteWiring.load(configFile).routes {
+                served.append(try wiring.route(entry))
+                logger.info("route", metadata: ["model": "\(entry.model)", "to": "\(entry.local.map { "local \($0)" } ?? entry.baseURLs.joined(separator: ", "))"])
+            }
+        } else if !noLocal {
+            let modelPath = try model ?? BootstrapCache.requireDefaultModel()
+            let modelID = alias ?? URL(fileURLWithPath: modelPath).deletingPathExtension().lastPathComponent
+            served.append(Route(modelID, backends: [try wiring.localBackend(id: modelID, path: modelPath)]))
+            logger.info("route", metadata: ["model": "\(modelID)", "to": "local \(modelPath)"])
+        }
         for route in try parsedRoutes() {
-            let key = route.keyVariable.flatMap { environment[$0] }
-            if let variable = route.keyVariable, key == nil {
-                logger.warning("route key variable is not set", metadata: ["route": "\(route.pattern)", "variable": "\(variable)"])
-            }
-            let backends = route.urls.map {
-                OpenAICompatibleBackend(.init(baseURL: $0, apiKey: key), http: http)
-            }
-            served.append(Route(route.pattern, backends: backends, timeout: .milliseconds(Int(upstreamTimeout * 1000)),
-                                ownedBy: URL(string: route.urls[0])?.host ?? "upstream", catalog: backends[0]))
-            logger.info("routing", metadata: ["pattern": "\(route.pattern)", "upstreams": "\(route.urls.joined(separator: ", "))"])
+            served.append(try wiring.route(GatewayConfiguration.RouteEntry(
+                model: route.pattern, upstreams: route.urls, apiKeyEnv: route.keyVariable)))
+            logger.info("route", metadata: ["model": "\(route.pattern)", "to": "\(route.urls.joined(separator: ", "))"])
         }
         let models = ModelRouter(routes: served, compileExecutor: compileExecutor)
 

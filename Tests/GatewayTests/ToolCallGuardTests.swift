@@ -78,24 +78,4 @@ final class ToolCallGuardTests: XCTestCase {
         let earlier = call(0, "weather", #"{"days":2}"#) + call(1, "clock", "{") + [.finished(reason: .length, usage: usage)]
         XCTAssertNotNil(violation(earlier, try request()))
     }
-
-    func testTheGuardedStreamEndsWithTheViolation() async throws {
-        let source = AsyncThrowingStream<ChatEvent, Error> { c in
-            for e in call(0, "weather", #"{"city":1}"#) { c.yield(e) }
-            c.yield(.finished(reason: .toolCalls, usage: usage))
-            c.finish()
-        }
-        let schemas = RequestSchemas(functions: ["weather": try JSONSchema(json: Self.weather)], responseFormat: nil)
-        var seen: [ChatEvent] = []
-        do {
-            for try await event in ToolCallGuard.guarded(source, plan: ToolCallPlan(request: try request()), schemas: schemas) {
-                seen.append(event)
-            }
-            XCTFail("the stream finished normally")
-        } catch let error as APIError {
-            XCTAssertEqual(error.status, 500)
-        }
-        XCTAssertFalse(seen.contains { if case .finished = $0 { return true } else { return false } },
-                       "the client never sees the call completed")
-    }
 }

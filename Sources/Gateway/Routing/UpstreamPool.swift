@@ -14,6 +14,8 @@ public final class UpstreamPool: Sendable {
     public let ejectionTime: Duration
     public let maxEjectionTime: Duration
     private let state: Mutex<[Health]>
+    /// Where ties start: rotates so equally loaded backends take turns.
+    private let rotation = Atomic<Int>(0)
 
     struct Health {
         var inFlight = 0
@@ -38,10 +40,13 @@ public final class UpstreamPool: Sendable {
     /// Picks a backend and counts the request in flight on it; pair with `release`.
     func acquire() -> Int {
         let now = ContinuousClock.now
+        let start = rotation.wrappingAdd(1, ordering: .relaxed).oldValue & Int.max
         return state.withLock { health in
-            let healthy = health.indices.filter { health[$0].ejectedUntil.map { $0 <= now } ?? true }
+            let count = health.count
+            let order = (0..<count).map { (start + $0) % count }
+            let healthy = order.filter { health[$0].ejectedUntil.map { $0 <= now } ?? true }
             let candidates = healthy.isEmpty
-                ? [health.indices.min { (health[$0].ejectedUntil ?? now) < (health[$1].ejectedUntil ?? now) }!]
+                ? [order.min { (health[$0].ejectedUntil ?? now) < (health[$1].ejectedUntil ?? now) }!]
                 : healthy
             let chosen = candidates.min { health[$0].inFlight < health[$1].inFlight }!
             health[chosen].inFlight += 1

@@ -1,0 +1,130 @@
+/// The routes of a `switchboard serve --config FILE` (YAML or JSON), as read from the file.
+///
+/// ```yaml
+/// routes:
+///   - model: smollm2                 # a local GGUF
+///     local: default                 # or a path
+///   - model: "grok-*"                # a wildcard: ids pass through to the upstream
+///     provider: openai               # any OpenAI-compatible API
+///     base_url: https://api.x.ai/v1
+///     api_key_env: XAI_API_KEY
+///     capabilities: { named_tool_choice: false }
+///     fallbacks: [smollm2]
+/// ```
+///
+/// Wiring a route to a backend is the CLI's job (it knows every backend kind); this type only
+/// reads and checks the file, naming the entry at fault.
+public struct GatewayConfiguration: Decodable, Sendable, Equatable {
+    public var routes: [RouteEntry]
+
+    public struct RouteEntry: Decodable, Sendable, Equatable {
+        /// The id clients send, or a pattern with `*` wildcards.
+        public var model: String
+        /// A local GGUF: `default` for the embedded model, or a path.
+        public var local: String?
+        /// The upstream's API family: `openai` (any OpenAI-compatible API) for now.
+        public var provider: String?
+        /// The upstream's base URL, up to `/chat/completions`; `upstreams` lists several.
+        public var baseURL: String?
+        /// Further base URLs serving the same model: a pool, balanced by least in-flight.
+        public var upstreams: [String]?
+        /// The environment variable that holds the upstream's API key.
+        public var apiKeyEnv: String?
+        /// The upstream's name for the model, when it differs from `model`.
+        public var upstreamModel: String?
+        public var aliases: [String]?
+        public var fallbacks: [String]?
+        /// Seconds the whole request may take.
+        public var timeout: Double?
+        /// Retries after a failed attempt (connect error, 429, 5xx).
+        public var retries: Int?
+        public var capabilities: Capabilities?
+        /// Local routes: context size in tokens.
+        public var contextSize: Int?
+
+        /// A hosted route over `upstreams` (what `--route` flags make).
+        public init(model: String, upstreams: [String], apiKeyEnv: String?) {
+            self.model = model
+            self.upstreams = upstreams
+            self.apiKeyEnv = apiKeyEnv
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case model, local, provider, upstreams, aliases, fallbacks, timeout, retries, capabilities
+            case baseURL = "base_url", apiKeyEnv = "api_key_env", upstreamModel = "upstream_model", contextSize = "context_size"
+        }
+
+        /// Every base URL of this route.
+        public var baseURLs: [String] { (baseURL.map { [$0] } ?? []) + (upstreams ?? []) }
+    }
+
+    /// What an upstream honours; absent settings keep `BackendCapabilities`' defaults.
+    public struct Capabilities: Decodable, Sendable, Equatable {
+        public var namedToolChoice: Bool?
+        public var requiredToolChoice: Bool?
+        public var parallelToolCalls: Bool?
+        public var strict: Bool?
+        public var streamUsage: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case namedToolChoice = "named_tool_choice", requiredToolChoice = "required_tool_choice"
+            case parallelToolCalls = "parallel_tool_calls", strict, streamUsage = "stream_usage"
+        }
+
+        public var resolved: BackendCapabilities {
+            var c = BackendCapabilities()
+            if let namedToolChoice { c.namedToolChoice = namedToolChoice }
+            if let requiredToolChoice { c.requiredToolChoice = requiredToolChoice }
+            if let parallelToolCalls { c.parallelToolCalls = parallelToolCalls }
+            if let strict { c.strict = strict }
+            if let streamUsage { c.streamUsage = streamUsage }
+            return c
+        }
+    }
+
+    /// A problem in the file, naming the route entry.
+    public struct Invalid: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Checks what decoding cannot: each route is local or hosted, hosted routes have a URL and
+    /// a known provider, fallbacks name served models, and no id is served twice.
+    public func validate() throws {
+        guard !routes.isEmpty else { throw Invalid(description: "the configuration lists no routes") }
+        var exact = Set<String>()
+        for (i, route) in routes.enumerated() {
+            let at = "routes[\(i)] (\(route.model))"
+            if route.model.isEmpty { throw Invalid(description: "\(at): 'model' is empty") }
+            if route.local != nil {
+                if !route.baseURLs.isEmpty || route.provider != nil {
+                    throw Invalid(description: "\(at): a route is either 'local' or hosted ('base_url'), not both")
+                }
+                if route.model.contains("*") { throw Invalid(description: "\(at): a local route serves one exact id, not a pattern") }
+            } else {
+                guard !route.baseURLs.isEmpty else { throw Invalid(description: "\(at): needs 'local' or 'base_url'") }
+                guard (route.provider ?? "openai") == "openai" else {
+                    throw Invalid(description: "\(at): unknown provider '\(route.provider!)'; supported: 'openai' (any OpenAI-compatible API)")
+                }
+                for url in route.baseURLs where !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+                    throw Invalid(description: "\(at): '\(url)' is not an http(s) URL")
+                }
+            }
+            if let timeout = route.timeout, !(timeout > 0 && timeout <= 86_400) {
+                throw Invalid(description: "\(at): 'timeout' must be seconds in (0, 86400]")
+            }
+            if let retries = route.retries, !(0...10).contains(retries) {
+                throw Invalid(description: "\(at): 'retries' must be between 0 and 10")
+            }
+            for id in [route.model] + (route.aliases ?? []) where !id.contains("*") {
+                guard exact.insert(id).inserted else { throw Invalid(description: "\(at): '\(id)' is served by an earlier route too") }
+            }
+        }
+        for (i, route) in routes.enumerated() {
+            for fallback in route.fallbacks ?? [] where !routes.contains(where: {
+                ModelPattern($0.model).matches(fallback) || ($0.aliases ?? []).contains(fallback)
+            }) {
+                throw Invalid(description: "routes[\(i)] (\(route.model)): fallback '\(fallback)' is not served by any route")
+            }
+        }
+    }
+}
