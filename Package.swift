@@ -130,6 +130,16 @@ let package = Package(
             name: "GrammarBench",
             dependencies: ["Grammar", "JSONSchemaKit", "ChatAPI", "GGUF", "TestSupport"],
             path: "Benchmarks/GrammarBench"),
+        // Loopback mock upstream for scripts/bench-gateway: raw NIO, none of the project's targets.
+        .executableTarget(
+            name: "GatewayBench",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Benchmarks/GatewayBench",
+            swiftSettings: [.swiftLanguageMode(.v6)]),
 
         .testTarget(name: "ChatAPITests", dependencies: ["ChatAPI"]),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF"]),
