@@ -15,10 +15,14 @@ public protocol ChatBackend: Sendable {
 
     /// What this backend honours of the request, so the guard can rewrite what it would ignore.
     var capabilities: BackendCapabilities { get }
+
+    /// Names this backend in metrics and logs (an upstream's base URL; never a key).
+    var label: String { get }
 }
 
 extension ChatBackend {
     public var capabilities: BackendCapabilities { BackendCapabilities() }
+    public var label: String { "backend" }
 }
 
 /// What a backend honours. A hosted upstream's quirks are settings here, not code forks: the

@@ -23,11 +23,13 @@ public final class ModelRouter: Sendable {
     public let schemaValidators: SchemaValidators
     let argumentGrammars: ArgumentGrammars
     public let maxRepairs: Int
+    public let metrics: GatewayMetrics
     private let catalogs: CatalogCache
 
     public init(routes: [Route], compileExecutor: CompileExecutor, maxRepairs: Int = 2,
-                catalogRefresh: Duration = .seconds(300)) {
+                catalogRefresh: Duration = .seconds(300), metrics: GatewayMetrics = GatewayMetrics()) {
         self.routes = routes
+        self.metrics = metrics
         self.schemaValidators = SchemaValidators(executor: compileExecutor)
         self.argumentGrammars = ArgumentGrammars(executor: compileExecutor)
         self.maxRepairs = maxRepairs
@@ -40,7 +42,8 @@ public final class ModelRouter: Sendable {
         let route = try self.route(for: request.model)
         let schemas = try await schemaValidators.compile(request)
         let plan = ToolCallPlan(request: request)
-        let report = GuardReport()
+        let metrics = self.metrics, label = route.pattern.text
+        let report = GuardReport { metrics.guardAction(route: label, $0) }
         if !request.tools.isEmpty { report.add(.checked) }
         let deadline = route.timeout.map { ContinuousClock.now + $0 }
         let context = Attempt(plan: plan, schemas: schemas, deadline: deadline, report: report)
@@ -50,6 +53,9 @@ public final class ModelRouter: Sendable {
         let opened = try await open(request, route: route, context, recordRewrites: true)
         return GatewayCompletion(events: guarded(opened, context), report: report)
     }
+
+    /// The metrics label of the route serving `model`: its pattern, or `unknown`.
+    public func routeLabel(for model: String) -> String { (try? route(for: model))?.pattern.text ?? "unknown" }
 
     /// The route serving `model`, or a 404 in OpenAI's shape.
     public func route(for model: String) throws -> Route {
@@ -86,6 +92,8 @@ public final class ModelRouter: Sendable {
                       recordRewrites: Bool) async throws -> Opened {
         var lastFailure: UpstreamError?
         for (position, (modelID, candidate)) in fallbackChain(request.model, route).enumerated() {
+            let label = candidate.pattern.text
+            if position > 0 { metrics.fallback(route: label) }
             var renamed = request
             if position > 0 { renamed.model = modelID }
             let rewrites = GuardReport()
@@ -95,22 +103,27 @@ public final class ModelRouter: Sendable {
                     let delay = candidate.retry.delay(beforeRetry: attempt, retryAfter: lastFailure?.retryAfter)
                     if let deadline = context.deadline, ContinuousClock.now + delay >= deadline { break }
                     try await Task.sleep(for: delay)
+                    metrics.retry(route: label)
                 }
                 let index = candidate.pool.acquire()
                 let backend = candidate.pool.backends[index]
+                let upstream = candidate.pool.labels[index]
                 do {
                     let stream = try await withDeadline(context.deadline) { try await backend.startCompletion(attemptRequest) }
                     let rest = EventIterator(context.deadline.map { deadlined(stream, $0) } ?? stream)
                     let first = try await rest.next()
+                    metrics.attempt(route: label, upstream: upstream, outcome: "ok")
                     if recordRewrites { for action in rewrites.actions { context.report.add(action) } }
                     return Opened(first: first, rest: rest, capabilities: candidate.pool.capabilities,
                                   release: { failed in candidate.pool.release(index, failed: failed) })
                 } catch let failure as UpstreamError {
                     candidate.pool.release(index, failed: true)
+                    metrics.attempt(route: label, upstream: upstream, outcome: String(failure.apiError.status))
                     lastFailure = failure
                     if !failure.retryable { throw failure.apiError }
                 } catch {
                     candidate.pool.release(index, failed: false)
+                    metrics.attempt(route: label, upstream: upstream, outcome: (error as? APIError).map { String($0.status) } ?? "error")
                     throw error
                 }
             }
@@ -213,6 +226,7 @@ public final class ModelRouter: Sendable {
                 }
             } catch let error as APIError where error.code == ToolCallGuard.upstreamViolationCode {
                 violation = error
+                if round < maxRepairs { metrics.repair(route: route.pattern.text) }
                 current.messages.append(.user(
                     "Your previous reply was rejected: \(error.message) Reply again, following the tool definitions and tool_choice exactly."))
             }

@@ -34,6 +34,8 @@ public struct LocalChatBackend: ChatBackend {
         self.grammars = GrammarCache(model: model)
     }
 
+    public var label: String { "local" }
+
     /// Tool calls come out of a grammar that admits only valid ones.
     public var capabilities: BackendCapabilities {
         var capabilities = BackendCapabilities()

@@ -49,6 +49,8 @@ public struct OpenAICompatibleBackend: ChatBackend, ModelCatalog {
 
     public var capabilities: BackendCapabilities { configuration.capabilities }
 
+    public var label: String { configuration.baseURL }
+
     public func startCompletion(_ request: ChatCompletionRequest) async throws -> AsyncThrowingStream<ChatEvent, Error> {
         var upstream = request
         if let model = configuration.upstreamModel { upstream.model = model }

@@ -23,13 +23,30 @@ struct ChatCompletionsHandler: Sendable {
         }
     }
 
+    /// Answers, and counts the answer in the router's metrics (by route, with its status and
+    /// the time to the response head).
     private func respond(_ request: Request, logger: Logger) async throws -> Response {
-        let chatRequest = try await decode(request.body)
+        let started = ContinuousClock.now
+        var route = "unknown"
+        do {
+            let chatRequest = try await decode(request.body)
+            route = router.routeLabel(for: chatRequest.model)
+            let response = try await respond(chatRequest, route: route, logger: logger)
+            router.metrics.request(route: route, status: Int(response.status.code), duration: ContinuousClock.now - started)
+            return response
+        } catch {
+            router.metrics.request(route: route, status: (error as? APIError)?.status ?? 500,
+                                   duration: ContinuousClock.now - started)
+            throw error
+        }
+    }
+
+    private func respond(_ chatRequest: ChatCompletionRequest, route: String, logger: Logger) async throws -> Response {
         let identity = CompletionIdentity.new(model: chatRequest.model, systemFingerprint: configuration.systemFingerprint,
                                               now: Date().timeIntervalSince1970)
         let routed = try await router.startCompletion(chatRequest)
         if chatRequest.stream {
-            return try await streamingResponse(routed, request: chatRequest, identity: identity, logger: logger)
+            return try await streamingResponse(routed, request: chatRequest, route: route, identity: identity, logger: logger)
         }
         var assembler = CompletionAssembler()
         for try await event in routed.events { assembler.add(event) }
@@ -37,7 +54,7 @@ struct ChatCompletionsHandler: Sendable {
         guard let completion = assembler.completion(identity: identity, legacyFunctionCall: chatRequest.usesLegacyFunctions) else {
             throw APIError.server("The model stopped without finishing the response.")
         }
-        logCompletion(completion.usage, finish: completion.finishReason, model: chatRequest.model, logger: logger)
+        logCompletion(completion.usage, finish: completion.finishReason, model: chatRequest.model, route: route, logger: logger)
         var response = Response.json(completion.json)
         Self.addGuardHeader(routed.report, to: &response.headers)
         return response
@@ -101,7 +118,7 @@ struct ChatCompletionsHandler: Sendable {
 
     /// Waits for the first event before committing to `200 text/event-stream`, so an error the
     /// backend finds up front (prompt too long, upstream refusal) is still a proper HTTP error.
-    private func streamingResponse(_ routed: GatewayCompletion, request: ChatCompletionRequest,
+    private func streamingResponse(_ routed: GatewayCompletion, request: ChatCompletionRequest, route: String,
                                    identity: CompletionIdentity, logger: Logger) async throws -> Response {
         var iterator = routed.events.makeAsyncIterator()
         let first = try await iterator.next()
@@ -124,7 +141,7 @@ struct ChatCompletionsHandler: Sendable {
                     for chunk in encoder.chunks(for: event) { out += SSE.event(chunk) }
                     if !out.isEmpty { try await writer.write(ByteBuffer(string: out)) }
                     if case .finished(let reason, let usage) = event {
-                        self.logCompletion(usage, finish: reason, model: model, logger: logger)
+                        self.logCompletion(usage, finish: reason, model: model, route: route, logger: logger)
                         break
                     }
                     pending = try await box.iterator.next()
@@ -144,7 +161,9 @@ struct ChatCompletionsHandler: Sendable {
         })
     }
 
-    private func logCompletion(_ usage: TokenUsage, finish: FinishReason, model: String, logger: Logger) {
+    /// Logs a finished completion and counts its tokens.
+    private func logCompletion(_ usage: TokenUsage, finish: FinishReason, model: String, route: String, logger: Logger) {
+        router.metrics.tokens(route: route, usage)
         logger.info("completion", metadata: [
             "model": "\(model)", "finish": "\(finish.rawValue)",
             "prompt_tokens": "\(usage.promptTokens)", "completion_tokens": "\(usage.completionTokens)",

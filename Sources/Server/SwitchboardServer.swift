@@ -3,16 +3,23 @@ import Gateway
 import Hummingbird
 import HummingbirdCore
 import Logging
+import Prometheus
 
 /// Builds the Hummingbird application that serves the OpenAI-compatible API.
 public enum SwitchboardServer {
     /// The routes, behind the request gate (path canonicalization, Host/Origin policy, key).
-    static func makeResponder(models: ModelRouter, configuration: ServerConfiguration,
+    static func makeResponder(models: ModelRouter, configuration: ServerConfiguration, metrics: PrometheusCollectorRegistry?,
                               closeSignals: ConnectionCloseSignals) -> some HTTPResponder<SwitchboardRequestContext> {
         let router = Router(context: SwitchboardRequestContext.self)
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: OpenAIErrorMiddleware())
         router.get("/health") { _, _ in Response.json(["status": "ok"]) }
+        if let metrics {
+            router.get("/metrics") { _, _ in
+                Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                         body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+            }
+        }
         router.get("/v1/models") { _, _ in Response.json(await models.modelList().json) }
         router.get("/v1/models/:id") { _, context in
             let id = try context.parameters.require("id")
@@ -30,10 +37,12 @@ public enum SwitchboardServer {
     /// The application, listening on `configuration.host:port`. Run it inside a `ServiceGroup`
     /// (or with `runService()`): SIGTERM then stops accepting connections and lets in-flight
     /// requests finish, and cancelling it ends them.
-    public static func makeApplication(models: ModelRouter, configuration: ServerConfiguration, logger: Logger) -> some ApplicationProtocol {
+    /// `metrics`: the registry `GET /metrics` exports (Prometheus text format), if any.
+    public static func makeApplication(models: ModelRouter, configuration: ServerConfiguration,
+                                       metrics: PrometheusCollectorRegistry? = nil, logger: Logger) -> some ApplicationProtocol {
         let closeSignals = ConnectionCloseSignals()
         return Application(
-            responder: makeResponder(models: models, configuration: configuration, closeSignals: closeSignals),
+            responder: makeResponder(models: models, configuration: configuration, metrics: metrics, closeSignals: closeSignals),
             server: HTTPServerBuilder { responder in
                 GuardedHTTP1Channel(responder: responder, configuration: configuration, closeSignals: closeSignals)
             },

@@ -5,6 +5,8 @@ import LocalBackend
 import Hummingbird
 import LocalEngine
 import Logging
+import Metrics
+import Prometheus
 import Server
 import Providers
 import ServiceLifecycle
@@ -135,6 +137,8 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "switchboard")
+        let metricsRegistry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metricsRegistry))
         let compileExecutor = CompileExecutor(timeLimit: .milliseconds(Int(compileTimeout * 1000)))
         let http = UpstreamHTTPClient()
         let wiring = RouteWiring(http: http, compileExecutor: compileExecutor, environment: ProcessInfo.processInfo.environment,
@@ -172,7 +176,8 @@ struct ServeCommand: AsyncParsableCommand {
         serverConfiguration.allowedHosts = allowedHosts
 
         logger.info("listening", metadata: ["address": "\(host):\(port)"])
-        let app = SwitchboardServer.makeApplication(models: models, configuration: serverConfiguration, logger: logger)
+        let app = SwitchboardServer.makeApplication(models: models, configuration: serverConfiguration, metrics: metricsRegistry,
+                                                    logger: logger)
         try await runUntilShutdown(app, logger: logger)
         try await http.shutdown()
     }

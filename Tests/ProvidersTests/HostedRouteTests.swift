@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Prometheus
 import Providers
 import Server
 import XCTest
@@ -46,11 +47,15 @@ final class HostedRouteTests: XCTestCase {
     }
 
     /// Runs `requests` through a gateway serving `routes`.
-    func gateway(_ routes: [Route], _ requests: [JSONValue]) async throws -> [Seen] {
-        let router = ModelRouter(routes: routes, compileExecutor: CompileExecutor())
+    /// Runs `requests` through a gateway serving `routes`; with `metrics`, also returns what
+    /// `GET /metrics` said afterwards.
+    func gateway(_ routes: [Route], _ requests: [JSONValue], metrics: PrometheusCollectorRegistry? = nil) async throws -> [Seen] {
+        let router = ModelRouter(routes: routes, compileExecutor: CompileExecutor(),
+                                 metrics: GatewayMetrics(factory: PrometheusMetricsFactory(registry: metrics ?? PrometheusCollectorRegistry())))
         var configuration = ServerConfiguration()
         configuration.port = 0
-        let app = SwitchboardServer.makeApplication(models: router, configuration: configuration, logger: Logger(label: "test"))
+        let app = SwitchboardServer.makeApplication(models: router, configuration: configuration, metrics: metrics,
+                                                    logger: Logger(label: "test"))
         return try await app.test(.live) { client in
             var seen: [Seen] = []
             for request in requests {
@@ -58,6 +63,11 @@ final class HostedRouteTests: XCTestCase {
                     uri: "/v1/chat/completions", method: .post, headers: [.contentType: "application/json"],
                     body: ByteBuffer(string: request.serialized()))
                 seen.append(Self.seen(response))
+            }
+            if metrics != nil {
+                let response = try await client.execute(uri: "/metrics", method: .get)
+                seen.append(Seen(status: Int(response.status.code), guardHeader: nil,
+                                 events: String(buffer: response.body).split(separator: "\n").map(String.init), json: nil))
             }
             return seen
         }
@@ -312,6 +322,34 @@ final class HostedRouteTests: XCTestCase {
         XCTAssertEqual(seen[0].status, 502)
         XCTAssertEqual(seen[0].events, ["error upstream_malformed_response"])
         XCTAssertEqual(seen[1].events, ["text Hel", "error upstream_malformed_response", "[DONE]"])
+    }
+
+    // MARK: - Metrics
+
+    /// `/metrics` counts requests, attempts, retries, repairs and guard actions by route and
+    /// upstream, never by the model id a client sent.
+    func testMetrics() async throws {
+        let upstream = try await FakeUpstream.start([
+            .json(["error": ["message": "busy"]], status: 503),
+            .json(Wire.completion(content: "prose")),
+            .json(Wire.completion(calls: [("get_weather", #"{"city":"Paris"}"#)])),
+        ])
+        defer { upstream.stop() }
+        let registry = PrometheusCollectorRegistry()
+        let seen = try await gateway([Self.route([upstream.baseURL])], [Self.body(stream: false, toolChoice: "required")], metrics: registry)
+        XCTAssertEqual(seen[0].status, 200)
+        let lines = Set(seen[1].events)
+        for expected in [
+            #"switchboard_requests_total{route="grok-*",status="200"} 1"#,
+            #"switchboard_upstream_attempts_total{route="grok-*",upstream="\#(upstream.baseURL)",outcome="503"} 1"#,
+            #"switchboard_upstream_attempts_total{route="grok-*",upstream="\#(upstream.baseURL)",outcome="ok"} 2"#,
+            #"switchboard_upstream_retries_total{route="grok-*"} 1"#,
+            #"switchboard_guard_repairs_total{route="grok-*"} 1"#,
+            #"switchboard_guard_actions_total{route="grok-*",action="repaired"} 1"#,
+            #"switchboard_tokens_total{route="grok-*",kind="prompt"} 12"#,
+        ] {
+            XCTAssertTrue(lines.contains(expected), "missing \(expected) in:\n\(seen[1].events.joined(separator: "\n"))")
+        }
     }
 
     // MARK: - Models

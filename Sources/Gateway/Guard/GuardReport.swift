@@ -20,6 +20,9 @@ public final class GuardReport: Sendable {
         /// A streamed call's arguments were held back until they validated.
         case heldArguments(Int)
 
+        /// The action's name without its value, a bounded metrics label.
+        public var kind: String { String(description.prefix { $0 != "=" }) }
+
         public var description: String {
             switch self {
             case .checked: return "checked"
@@ -34,10 +37,15 @@ public final class GuardReport: Sendable {
     }
 
     private let recorded = Mutex<[Action]>([])
+    /// Told of each action as it is taken (the metrics).
+    private let observer: (@Sendable (Action) -> Void)?
 
-    public init() {}
+    public init(observer: (@Sendable (Action) -> Void)? = nil) { self.observer = observer }
 
-    func add(_ action: Action) { recorded.withLock { $0.append(action) } }
+    func add(_ action: Action) {
+        recorded.withLock { $0.append(action) }
+        observer?(action)
+    }
 
     public var actions: [Action] { recorded.withLock { $0 } }
 

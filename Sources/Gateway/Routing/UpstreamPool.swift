@@ -10,6 +10,8 @@ import Synchronization
 /// due back first is used anyway: a route never refuses for health alone.
 public final class UpstreamPool: Sendable {
     public let backends: [any ChatBackend]
+    /// The backends' labels, for metrics.
+    let labels: [String]
     public let ejectAfter: Int
     public let ejectionTime: Duration
     public let maxEjectionTime: Duration
@@ -28,6 +30,7 @@ public final class UpstreamPool: Sendable {
                 maxEjectionTime: Duration = .seconds(300)) {
         precondition(!backends.isEmpty, "a pool needs at least one backend")
         self.backends = backends
+        self.labels = backends.map(\.label)
         self.ejectAfter = ejectAfter
         self.ejectionTime = ejectionTime
         self.maxEjectionTime = maxEjectionTime
