@@ -84,6 +84,7 @@ let package = Package(
                 "ChatAPI", "JSONSchemaKit", "Grammar",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Yams", package: "Yams"),
             ]),
         // ChatBackend over LocalEngine: prompt rendering, output grammar, tool-call parsing.
         .target(
@@ -122,7 +123,6 @@ let package = Package(
             name: "switchboard",
             dependencies: [
                 "Server", "Gateway", "LocalBackend", "Providers", "LocalEngine", "ChatTemplates", "CLlama", "GGUF",
-                .product(name: "Yams", package: "Yams"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

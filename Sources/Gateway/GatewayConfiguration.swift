@@ -1,3 +1,6 @@
+import Foundation
+import Yams
+
 /// The routes of a `switchboard serve --config FILE` (YAML or JSON), as read from the file.
 ///
 /// ```yaml
@@ -79,6 +82,33 @@ public struct GatewayConfiguration: Decodable, Sendable, Equatable {
             if let strict { c.strict = strict }
             if let streamUsage { c.streamUsage = streamUsage }
             return c
+        }
+    }
+
+    /// Reads and checks a configuration in YAML (or JSON, which is YAML too).
+    public static func parse(_ text: String) throws -> GatewayConfiguration {
+        let configuration: GatewayConfiguration
+        do {
+            configuration = try YAMLDecoder().decode(GatewayConfiguration.self, from: text)
+        } catch {
+            throw Invalid(description: "\(error)")
+        }
+        try configuration.validate()
+        return configuration
+    }
+
+    /// Reads and checks the configuration file at `path`.
+    public static func load(path: String) throws -> GatewayConfiguration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw Invalid(description: "cannot read the configuration file \(path): \(error.localizedDescription)")
+        }
+        do {
+            return try parse(text)
+        } catch let error as Invalid {
+            throw Invalid(description: "the configuration file \(path) is not valid: \(error.description)")
         }
     }
 

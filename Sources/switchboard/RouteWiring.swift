@@ -3,7 +3,6 @@ import Gateway
 import LocalBackend
 import LocalEngine
 import Providers
-import Yams
 
 /// Turns configured routes (the `--config` file, `--route` flags) into the gateway's routes,
 /// each with its backends: local GGUF engines, or OpenAI-compatible upstreams over the one
@@ -15,28 +14,6 @@ struct RouteWiring {
     /// Settings for local engines that the command line gives (`--ctx-size`, `--threads`).
     let contextSize: Int?
     let threads: Int?
-
-    /// Reads and checks a YAML or JSON configuration file.
-    static func load(_ path: String) throws -> GatewayConfiguration {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw CLIError("Cannot read the configuration file \(path): \(error.localizedDescription)")
-        }
-        let configuration: GatewayConfiguration
-        do {
-            configuration = try YAMLDecoder().decode(GatewayConfiguration.self, from: text)
-        } catch {
-            throw CLIError("The configuration file \(path) is not valid: \(error)")
-        }
-        do {
-            try configuration.validate()
-        } catch {
-            throw CLIError("The configuration file \(path) is not valid: \(error)")
-        }
-        return configuration
-    }
 
     func route(_ entry: GatewayConfiguration.RouteEntry) throws -> Route {
         var route: Route

@@ -145,7 +145,13 @@ struct ServeCommand: AsyncParsableCommand {
                                  contextSize: contextSize, threads: threads)
         var served: [Route] = []
         if let configFile {
-            for entry in try RouteWiring.load(configFile).routes {
+            let configuration: GatewayConfiguration
+            do {
+                configuration = try GatewayConfiguration.load(path: configFile)
+            } catch {
+                throw CLIError("\(error)")
+            }
+            for entry in configuration.routes {
                 served.append(try wiring.route(entry))
                 logger.info("route", metadata: ["model": "\(entry.model)", "to": "\(entry.local.map { "local \($0)" } ?? entry.baseURLs.joined(separator: ", "))"])
             }

@@ -1,0 +1,53 @@
+import Foundation
+import XCTest
+@testable import Gateway
+
+/// The configuration file: the README's example reads as documented, and mistakes are named.
+final class GatewayConfigurationTests: XCTestCase {
+    /// The first ```yaml block of the README.
+    static func readmeExample() throws -> String {
+        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("README.md")
+        let text = try String(contentsOf: readme, encoding: .utf8)
+        let start = try XCTUnwrap(text.range(of: "```yaml\n"))
+        let end = try XCTUnwrap(text.range(of: "```", range: start.upperBound..<text.endIndex))
+        return String(text[start.upperBound..<end.lowerBound])
+    }
+
+    func testReadmeExample() throws {
+        let configuration = try GatewayConfiguration.parse(try Self.readmeExample())
+        XCTAssertEqual(configuration.routes.map(\.model), ["smollm2", "grok-*", "qwen-fleet"])
+        XCTAssertEqual(configuration.routes[0].local, "default")
+        XCTAssertEqual(configuration.routes[1].baseURLs, ["https://api.x.ai/v1"])
+        XCTAssertEqual(configuration.routes[1].apiKeyEnv, "XAI_API_KEY")
+        XCTAssertEqual(configuration.routes[1].fallbacks, ["smollm2"])
+        XCTAssertEqual(configuration.routes[2].baseURLs.count, 2)
+        XCTAssertEqual(configuration.routes[2].capabilities?.resolved.namedToolChoice, false)
+        XCTAssertEqual(configuration.routes[2].capabilities?.resolved.requiredToolChoice, true)
+    }
+
+    func testJSONIsAccepted() throws {
+        let configuration = try GatewayConfiguration.parse(#"{"routes": [{"model": "m", "base_url": "http://127.0.0.1:9/v1", "retries": 0}]}"#)
+        XCTAssertEqual(configuration.routes[0].retries, 0)
+    }
+
+    func testMistakesAreNamed() {
+        for (text, expected) in [
+            ("routes: []", "no routes"),
+            ("routes: [{model: a}]", "needs 'local' or 'base_url'"),
+            ("routes: [{model: a, local: default, base_url: 'http://x'}]", "not both"),
+            ("routes: [{model: 'a*', local: default}]", "not a pattern"),
+            ("routes: [{model: a, base_url: 'ftp://x'}]", "not an http(s) URL"),
+            ("routes: [{model: a, base_url: 'http://x', provider: bedrock}]", "unknown provider 'bedrock'"),
+            ("routes: [{model: a, local: default}, {model: a, base_url: 'http://x'}]", "served by an earlier route"),
+            ("routes: [{model: a, local: default, fallbacks: [b]}]", "fallback 'b' is not served"),
+            ("routes: [{model: a, base_url: 'http://x', timeout: 0}]", "'timeout'"),
+            ("routes: [{model: a, base_url: 'http://x', retries: 99}]", "'retries'"),
+            ("routes: [{model: 5}", "not valid YAML"),
+        ] {
+            XCTAssertThrowsError(try GatewayConfiguration.parse(text), text) {
+                XCTAssertTrue("\($0)".contains(expected), "\(text): \($0)")
+            }
+        }
+    }
+}
