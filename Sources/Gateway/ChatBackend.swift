@@ -18,11 +18,16 @@ public protocol ChatBackend: Sendable {
 
     /// Names this backend in metrics and logs (an upstream's base URL; never a key).
     var label: String { get }
+
+    /// Whether the backend answers at all (a hosted upstream's `GET /models`), for the active
+    /// health checks of pools.
+    func checkHealth() async -> Bool
 }
 
 extension ChatBackend {
     public var capabilities: BackendCapabilities { BackendCapabilities() }
     public var label: String { "backend" }
+    public func checkHealth() async -> Bool { true }
 }
 
 /// What a backend honours. A hosted upstream's quirks are settings here, not code forks: the

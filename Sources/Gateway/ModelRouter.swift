@@ -241,6 +241,21 @@ public final class ModelRouter: Sendable {
             : APIError.badUpstream("The upstream broke the stream format: \(what).")
     }
 
+    // MARK: - Health
+
+    /// Probes the backends of every pool (a route with more than one backend) every `interval`
+    /// until cancelled, ejecting those that fail and admitting those that recover.
+    public func runHealthChecks(every interval: Duration) async {
+        let pools = routes.map(\.pool).filter { $0.backends.count > 1 }
+        guard !pools.isEmpty else { return }
+        while !Task.isCancelled {
+            await withTaskGroup(of: Void.self) { group in
+                for pool in pools { group.addTask { await pool.checkHealth() } }
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+
     // MARK: - Models list
 
     /// The `GET /v1/models` listing: every exact route and alias, and for each wildcard route

@@ -77,6 +77,15 @@ public struct OpenAICompatibleBackend: ChatBackend, ModelCatalog {
         return json["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
     }
 
+    /// Healthy when `GET {baseURL}/models` answers 2xx within 5 seconds.
+    public func checkHealth() async -> Bool {
+        var request = HTTPClientRequest(url: configuration.baseURL + "/models")
+        if let apiKey = configuration.apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
+        guard let response = try? await http.client(for: host).execute(request, deadline: .now() + .seconds(5)) else { return false }
+        _ = try? await response.body.collect(upTo: 4 * 1024 * 1024)
+        return (200..<300).contains(Int(response.status.code))
+    }
+
     // MARK: - HTTP
 
     /// Sends one request; returns the response once its head says 2xx. Every failure is an

@@ -184,7 +184,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info("listening", metadata: ["address": "\(host):\(port)"])
         let app = SwitchboardServer.makeApplication(models: models, configuration: serverConfiguration, metrics: metricsRegistry,
                                                     logger: logger)
-        try await runUntilShutdown(app, logger: logger)
+        try await runUntilShutdown([app, HealthChecks(router: models)], logger: logger)
         try await http.shutdown()
     }
 
@@ -193,9 +193,10 @@ struct ServeCommand: AsyncParsableCommand {
     /// then cancelled (a cancelled generation stops within a token). A watchdog makes sure the
     /// process is gone `shutdownDeadline` seconds after the signal even if some work ignored
     /// its cancellation.
-    private func runUntilShutdown(_ app: some Service, logger: Logger) async throws {
+    private func runUntilShutdown(_ services: [any Service], logger: Logger) async throws {
         var configuration = ServiceGroupConfiguration(
-            services: [.init(service: app), .init(service: ShutdownWatchdog(deadline: Self.shutdownDeadline, logger: logger))],
+            services: services.map { .init(service: $0) }
+                + [.init(service: ShutdownWatchdog(deadline: Self.shutdownDeadline, logger: logger))],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         configuration.maximumGracefulShutdownDuration = .milliseconds(Int(shutdownGrace * 1000))
@@ -205,5 +206,14 @@ struct ServeCommand: AsyncParsableCommand {
             // In-flight work was cancelled after the grace period: a normal shutdown.
         }
         logger.info("stopped")
+    }
+}
+
+/// The active health checks of upstream pools, every 10 seconds, until shutdown.
+struct HealthChecks: Service {
+    let router: ModelRouter
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await router.runHealthChecks(every: .seconds(10)) }
     }
 }

@@ -13,6 +13,10 @@ final class ScriptedBackend: ChatBackend {
     private let steps: Mutex<[Step]>
     private let sent = Mutex<[ChatCompletionRequest]>([])
     let capabilities: BackendCapabilities
+    /// What `checkHealth` answers.
+    let healthy = Mutex(true)
+
+    func checkHealth() async -> Bool { healthy.withLock { $0 } }
 
     init(_ steps: [Step], capabilities: BackendCapabilities = BackendCapabilities()) {
         self.steps = Mutex(steps)
@@ -156,5 +160,21 @@ final class ModelRouterTests: XCTestCase {
         XCTAssertEqual(events, Self.call([#"{"city":"Paris"}"#]))
         XCTAssertEqual(backend.requests.map(\.toolChoice), [.auto, .auto])
         XCTAssertEqual(completion.report.actions, [.checked, .requiredEnforced, .repaired(1)])
+    }
+
+    /// Active health checks eject a pool member that stops answering, before any request
+    /// fails on it, and admit it again when it answers.
+    func testHealthChecksEjectAndReadmit() async throws {
+        let a = ScriptedBackend([.events([.finished(reason: .stop, usage: Self.usage)])])
+        let b = ScriptedBackend([.events([.finished(reason: .stop, usage: Self.usage)])])
+        let pool = UpstreamPool([a, b])
+        b.healthy.withLock { $0 = false }
+        await pool.checkHealth()
+        XCTAssertEqual(pool.snapshot.map(\.ejected), [false, true])
+        XCTAssertEqual(Set((0..<4).map { _ in let i = pool.acquire(); pool.release(i, failed: false); return i }), [0])
+        b.healthy.withLock { $0 = true }
+        await pool.checkHealth()
+        XCTAssertEqual(pool.snapshot.map(\.ejected), [false, false])
+        XCTAssertEqual(Set((0..<4).map { _ in let i = pool.acquire(); pool.release(i, failed: false); return i }), [0, 1])
     }
 }

@@ -77,6 +77,27 @@ public final class UpstreamPool: Sendable {
         }
     }
 
+    /// Probes every backend: one that fails is ejected now (without waiting for requests to
+    /// fail on it), one that answers is admitted again at once.
+    func checkHealth() async {
+        let results = await withTaskGroup(of: (Int, Bool).self) { group in
+            for (i, backend) in backends.enumerated() { group.addTask { (i, await backend.checkHealth()) } }
+            return await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
+        }
+        let now = ContinuousClock.now
+        state.withLock { health in
+            for (i, healthy) in results {
+                if healthy {
+                    health[i].ejectedUntil = nil
+                    health[i].ejections = 0
+                } else if health[i].ejectedUntil.map({ $0 <= now }) ?? true {
+                    health[i].ejectedUntil = now + min(maxEjectionTime, ejectionTime * (1 << min(health[i].ejections, 20)))
+                    health[i].ejections += 1
+                }
+            }
+        }
+    }
+
     /// Requests in flight per backend, and whether each is ejected now (for metrics and tests).
     public var snapshot: [(inFlight: Int, ejected: Bool)] {
         let now = ContinuousClock.now
