@@ -123,7 +123,7 @@ extension ToolCall {
         }
     }
 
-    /// A fresh `call_…` id for a call whose upstream gave none.
+    /// A fresh id as OpenAI's look: `call_` and 24 random letters and digits.
     public static func newID() -> String { "call_" + randomID(length: 24) }
 }
 

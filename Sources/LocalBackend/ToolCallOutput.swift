@@ -56,7 +56,7 @@ struct ToolCallOutput: Sendable {
             return []
         case .toolCallStarted(let index, let name, _):
             // Ids are ours even where the format writes one: the model's may repeat across turns.
-            let call = (index: started.count, id: Self.newCallID())
+            let call = (index: started.count, id: ToolCall.newID())
             started[index] = call
             return [.toolCallStarted(index: call.index, id: call.id, name: name)]
         case .argumentsDelta(let index, let fragment):
@@ -73,11 +73,5 @@ struct ToolCallOutput: Sendable {
             if started[index] == nil { return [.textDelta(text)] }
             return []
         }
-    }
-
-    /// `call_` and 24 random letters and digits, as OpenAI's ids look.
-    static func newCallID() -> String {
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-        return "call_" + String((0..<24).map { _ in alphabet.randomElement()! })
     }
 }

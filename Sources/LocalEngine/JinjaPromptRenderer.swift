@@ -23,7 +23,7 @@ public struct JinjaPromptRenderer: PromptRenderer {
         }
         let template: ChatTemplate
         do {
-            template = try ChatTemplate.cached(source: source)
+            template = try ChatTemplate(source: source)
         } catch {
             throw LocalEngineError.templateFailed("the model's chat template does not parse: \(error)")
         }

@@ -47,23 +47,6 @@ public final class ChatTemplate: @unchecked Sendable {
         nodes = try parser.parseTemplate()
     }
 
-    private static let cacheLock = NSLock()
-    nonisolated(unsafe) private static var cache: [String: ChatTemplate] = [:]
-
-    /// A template parsed with default options, cached per source text (templates come from a
-    /// handful of model files, so the cache stays small; it is capped anyway).
-    public static func cached(source: String) throws -> ChatTemplate {
-        cacheLock.lock()
-        if let t = cache[source] { cacheLock.unlock(); return t }
-        cacheLock.unlock()
-        let t = try ChatTemplate(source: source)
-        cacheLock.lock()
-        if cache.count >= 64 { cache.removeAll() }
-        cache[source] = t
-        cacheLock.unlock()
-        return t
-    }
-
     /// Renders with JSON variables (`messages`, `tools`, `add_generation_prompt`, `bos_token`, ...).
     /// Each render gets fresh copies, so templates cannot leak state between renders.
     public func render(context: [String: JSONValue]) throws -> String {
