@@ -13,7 +13,7 @@ public enum CanonicalJSON {
     /// `patternProperties` (which the generation policy never emits, so a matcher refuses such
     /// a document by design).
     public static func serializeReportingPolicy(_ value: JSONValue, schema: JSONValue) -> (text: String, hasUndeclaredProperties: Bool) {
-        guard let c = try? SchemaCompiler(builder: ProgramBuilder(), document: schema, budget: .offline()) else {
+        guard let c = try? SchemaCompiler(builder: ProgramBuilder(), document: schema, terminals: Terminals(), budget: .offline()) else {
             return (value.serialized(), false)
         }
         var out = ""
@@ -107,7 +107,7 @@ public enum CanonicalJSON {
             let patterns = eff["patternProperties"]?.objectValue ?? [:]
             var subschema: [String: JSONValue] = [:]
             for k in keys {
-                let matching = patterns.filter { (try? Terminals.matches(k, pattern: $0.key, budget: c.budget)) == true }.map { $0.value }
+                let matching = patterns.filter { (try? c.terminals.matches(k, pattern: $0.key, budget: c.budget)) == true }.map { $0.value }
                 let own = props[k].map { [$0] } ?? []
                 if own.isEmpty && matching.isEmpty {
                     if !order.isEmpty || !patterns.isEmpty { flag = true }

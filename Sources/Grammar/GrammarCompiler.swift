@@ -31,6 +31,8 @@ public struct GrammarCompiler: Sendable {
     public let vocabulary: GrammarVocabulary
     /// How schemas are turned into grammars (see `GrammarOptions`).
     public var options: GrammarOptions
+    /// The string and number automata of this compiler's grammars, built once each.
+    let terminals = Terminals()
 
     public init(vocabulary: GrammarVocabulary, options: GrammarOptions = GrammarOptions()) {
         self.vocabulary = vocabulary
@@ -46,16 +48,17 @@ public struct GrammarCompiler: Sendable {
     /// `WorkBudgetExceeded` when the compilation costs more than `budget` allows.
     public func compile(_ spec: GrammarSpec, budget: WorkBudget = .offline()) throws -> CompiledGrammar {
         let builder = ProgramBuilder()
-        let root = try GrammarCompiler.build(spec, builder, options, budget)
+        let root = try GrammarCompiler.build(spec, builder, options, terminals, budget)
         let program = try builder.finish(root: root, budget: budget)
         return CompiledGrammar(runtime: GrammarRuntime(program: program, vocab: vocabulary), stateCount: builder.stateCount)
     }
 
-    static func build(_ spec: GrammarSpec, _ b: ProgramBuilder, _ options: GrammarOptions, _ budget: WorkBudget) throws -> Int32 {
+    static func build(_ spec: GrammarSpec, _ b: ProgramBuilder, _ options: GrammarOptions, _ terminals: Terminals,
+                      _ budget: WorkBudget) throws -> Int32 {
         try budget.spend()
         switch spec {
         case .json(let schema):
-            let compiler = try SchemaCompiler(builder: b, document: schema, options: options, budget: budget)
+            let compiler = try SchemaCompiler(builder: b, document: schema, options: options, terminals: terminals, budget: budget)
             return try compiler.rule(compiler.document)
         case .literal(let text):
             let (r, start) = try b.newRule()
@@ -66,7 +69,7 @@ public struct GrammarCompiler: Sendable {
             var cur = start
             for p in parts {
                 let next = try b.newState()
-                b.call(cur, try build(p, b, options, budget), next)
+                b.call(cur, try build(p, b, options, terminals, budget), next)
                 cur = next
             }
             b.accept(cur)
@@ -75,11 +78,11 @@ public struct GrammarCompiler: Sendable {
             let (r, start) = try b.newRule()
             let end = try b.newState()
             b.accept(end)
-            for p in parts { b.call(start, try build(p, b, options, budget), end) }
+            for p in parts { b.call(start, try build(p, b, options, terminals, budget), end) }
             return r
         case .repeated(let part, let minCount, let maxCount, let separator):
             if let maxCount, maxCount < minCount { throw GrammarError.unsatisfiable("repeat max < min") }
-            let item = try build(part, b, options, budget)
+            let item = try build(part, b, options, terminals, budget)
             let (r, start) = try b.newRule()
             let cap = maxCount ?? max(minCount, 1)
             if cap > 5_000 { throw GrammarError.tooLarge("repetition bound \(cap)") }

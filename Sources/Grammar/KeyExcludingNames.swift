@@ -15,9 +15,9 @@ extension Terminals {
     /// Narrowing, never widening: at a trie node the key may not branch off with a `\uXXXX`
     /// escape (which could spell a name's character) nor in the middle of a character or escape;
     /// such keys are refused.
-    static func keyExcluding(names: [String]) throws -> ByteDFA {
+    func keyExcluding(names: [String]) throws -> ByteDFA {
         let key = "keys|" + names.joined(separator: "\u{0}")
-        guard let dfa = try cached(key, { keyExcludingDFA(names, key: key) }) else {
+        guard let dfa = try cached(key, { Self.keyExcludingDFA(names, key: key) }) else {
             throw GrammarError.tooLarge("no key differs from the declared names")  // unreachable
         }
         return dfa

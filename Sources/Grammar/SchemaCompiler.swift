@@ -59,6 +59,8 @@ final class SchemaCompiler {
     /// Current nesting of `rule`, `merge` and `negation` (bounded: recursive `$ref`s).
     var depth = 0
 
+    /// The string and number automata, shared with the compiler's other grammars.
+    let terminals: Terminals
     /// Number spellings allowed beyond the schema (generation keeps them short).
     let numberSpelling: Terminals.NumberSpelling
     /// How values of `type: integer` may be spelled: in draft-03/04 documents an integer is a
@@ -73,8 +75,10 @@ final class SchemaCompiler {
 
     /// Compile the document's root with `rule(document)` (its references rewritten), not with
     /// the value passed here.
-    init(builder: ProgramBuilder, document: JSONValue, options: GrammarOptions = GrammarOptions(), budget: WorkBudget) throws {
+    init(builder: ProgramBuilder, document: JSONValue, options: GrammarOptions = GrammarOptions(), terminals: Terminals,
+         budget: WorkBudget) throws {
         self.b = builder
+        self.terminals = terminals
         self.budget = budget
         var references = try SchemaDocument(root: document, budget: budget)
         self.document = try references.withPointerReferences(budget)
@@ -384,7 +388,7 @@ final class SchemaCompiler {
                 // with a pattern (a matched name gets the pattern's schema when compiled).
                 try budget.spend(props.count * (1 + patterns.count))
                 for (pk, pv) in props where try declared[pk] == nil
-                    && !patterns.contains(where: { try Terminals.matches(pk, pattern: $0, budget: budget) }) {
+                    && !patterns.contains(where: { try terminals.matches(pk, pattern: $0, budget: budget) }) {
                     if case .bool(false) = addl { props[pk] = .bool(false) }
                     else { props[pk] = .object(["allOf": .array([pv, addl])]) }
                 }
@@ -469,7 +473,7 @@ final class SchemaCompiler {
                 let pieces = sorted.map { Terminals.NumberPiece(negative: $0 < 0, lo: abs($0), hi: abs($0), fraction: .zero) }
                 let key = "ienum|" + sorted.map(String.init).joined(separator: ",")
                 let spelling = types.contains("number") ? numberSpelling : integerSpelling
-                if let dfa = try Terminals.number(pieces: pieces, exponent: false, nonNegativeExponent: true, key: key, spelling: spelling, budget: budget) {
+                if let dfa = try terminals.number(pieces: pieces, exponent: false, nonNegativeExponent: true, key: key, spelling: spelling, budget: budget) {
                     b.call(start, b.terminalRule(dfa), end)
                 }
             }
@@ -524,7 +528,7 @@ final class SchemaCompiler {
         if let maxL, maxL < minL { return nil }
         let excluded = (o["$notPatterns"]?.arrayValue ?? []).compactMap { $0.stringValue }
         let excludedNames = (o["$notNames"]?.arrayValue ?? []).compactMap { $0.stringValue }
-        return try Terminals.string(patterns: patterns, minLength: minL, maxLength: maxL,
+        return try terminals.string(patterns: patterns, minLength: minL, maxLength: maxL,
                                     excludingPatterns: excluded, excludingNames: excludedNames, plainSpelling: plain, budget: budget)
     }
 
@@ -650,7 +654,7 @@ final class SchemaCompiler {
         let key: String
         if lo == nil && hi == nil {
             pieces = [.init(negative: false, lo: 0, hi: nil, fraction: .any), .init(negative: true, lo: 0, hi: nil, fraction: .any)]
-            guard let dfa = try Terminals.number(pieces: pieces, exponent: true, nonNegativeExponent: false, key: "n", spelling: numberSpelling, budget: budget) else {
+            guard let dfa = try terminals.number(pieces: pieces, exponent: true, nonNegativeExponent: false, key: "n", spelling: numberSpelling, budget: budget) else {
                 return try b.newRule().rule
             }
             return b.terminalRule(dfa)
@@ -685,7 +689,7 @@ final class SchemaCompiler {
             side(lower: lower, upper: upper, negative: true)
         }
         key = "n|\(lo.map { "\($0.0),\($0.1)" } ?? "")|\(hi.map { "\($0.0),\($0.1)" } ?? "")"
-        guard let dfa = try Terminals.number(pieces: pieces, exponent: false, nonNegativeExponent: false, key: key, spelling: numberSpelling, budget: budget) else {
+        guard let dfa = try terminals.number(pieces: pieces, exponent: false, nonNegativeExponent: false, key: key, spelling: numberSpelling, budget: budget) else {
             return try b.newRule().rule
         }
         return b.terminalRule(dfa)
@@ -709,7 +713,7 @@ final class SchemaCompiler {
             }
         }
         let key = "i|\(a.map(String.init) ?? "")|\(c.map(String.init) ?? "")|\(aboveInt.map { $0.map(String.init).joined() } ?? "")|\(belowIntAbs.map { $0.map(String.init).joined() } ?? "")"
-        guard let dfa = try Terminals.number(pieces: pieces, exponent: unbounded && !integerLiteralsOnly, nonNegativeExponent: true, key: key + (integerLiteralsOnly ? "|lit" : ""),
+        guard let dfa = try terminals.number(pieces: pieces, exponent: unbounded && !integerLiteralsOnly, nonNegativeExponent: true, key: key + (integerLiteralsOnly ? "|lit" : ""),
                                              spelling: integerSpelling, budget: budget) else {
             return try b.newRule().rule
         }
@@ -779,14 +783,14 @@ final class SchemaCompiler {
         for r in (o["required"]?.arrayValue ?? []).compactMap({ $0.stringValue }) where !props.contains(where: { $0.0 == r }) {
             // A required name that is not declared gets its schema from the patterns it
             // matches, else from additionalProperties.
-            let matching = try patternProps.filter { try Terminals.matches(r, pattern: $0.0, budget: budget) }.map { $0.1 }
+            let matching = try patternProps.filter { try terminals.matches(r, pattern: $0.0, budget: budget) }.map { $0.1 }
             props.append((r, matching.isEmpty ? (addl ?? .bool(true)) : .object(["allOf": .array(matching)])))
         }
         // Declared names that match a pattern must satisfy that pattern's schema too.
         if !patternProps.isEmpty {
             try budget.spend(props.count * patternProps.count)
             for k in props.indices {
-                let matching = try patternProps.filter { try Terminals.matches(props[k].0, pattern: $0.0, budget: budget) }.map { $0.1 }
+                let matching = try patternProps.filter { try terminals.matches(props[k].0, pattern: $0.0, budget: budget) }.map { $0.1 }
                 if !matching.isEmpty { props[k].1 = .object(["allOf": .array([props[k].1] + matching)]) }
             }
         }
@@ -838,11 +842,11 @@ final class SchemaCompiler {
             let others = patterns.indices.filter { !region.contains($0) }.map { patterns[$0] }
             let dfa: ByteDFA?
             if region.count == 1 {
-                dfa = try Terminals.string(patterns: matched, minLength: 0, maxLength: nil, excludingPatterns: others, excludingNames: declaredNames, budget: budget)
+                dfa = try terminals.string(patterns: matched, minLength: 0, maxLength: nil, excludingPatterns: others, excludingNames: declaredNames, budget: budget)
             } else {
                 // An overlap too costly to build is left out: such keys are refused (narrowing).
                 do {
-                    dfa = try Terminals.string(patterns: matched, minLength: 0, maxLength: nil, excludingPatterns: others, excludingNames: declaredNames, budget: budget)
+                    dfa = try terminals.string(patterns: matched, minLength: 0, maxLength: nil, excludingPatterns: others, excludingNames: declaredNames, budget: budget)
                 } catch is GrammarError {
                     dfa = nil
                 }
@@ -859,7 +863,7 @@ final class SchemaCompiler {
         if additionalAllowed {
             if patterns.isEmpty {
                 extras.append((try keyRule(excluding: declaredNames), try rule(addl ?? .bool(true))))
-            } else if let dfa = try Terminals.string(patterns: [], minLength: 0, maxLength: nil,
+            } else if let dfa = try terminals.string(patterns: [], minLength: 0, maxLength: nil,
                                                      excludingPatterns: patterns, excludingNames: declaredNames, budget: budget) {
                 extras.append((b.terminalRule(dfa), try rule(addl ?? .bool(true))))
             }
@@ -919,9 +923,9 @@ final class SchemaCompiler {
 
     // MARK: keys other than the declared names
 
-    /// A JSON string that is none of `names` (see `Terminals.keyExcluding(names:)`).
+    /// A JSON string that is none of `names` (see `terminals.keyExcluding(names:)`).
     func keyRule(excluding names: [String]) throws -> Int32 {
-        b.terminalRule(try Terminals.keyExcluding(names: names))
+        b.terminalRule(try terminals.keyExcluding(names: names))
     }
 
     // MARK: any value
@@ -932,8 +936,8 @@ final class SchemaCompiler {
         anyValue = value
         let vEnd = try b.newState()
         b.accept(vEnd)
-        let str = b.terminalRule(try Terminals.string(patterns: [], minLength: 0, maxLength: nil, budget: budget)!)
-        let num = b.terminalRule(try Terminals.number(
+        let str = b.terminalRule(try terminals.string(patterns: [], minLength: 0, maxLength: nil, budget: budget)!)
+        let num = b.terminalRule(try terminals.number(
             pieces: [.init(negative: false, lo: 0, hi: nil, fraction: .any), .init(negative: true, lo: 0, hi: nil, fraction: .any)],
             exponent: true, nonNegativeExponent: false, key: "n", spelling: numberSpelling, budget: budget)!)
         b.call(vStart, str, vEnd)

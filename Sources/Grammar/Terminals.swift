@@ -2,16 +2,18 @@ import ChatAPI
 import Foundation
 import JSONSchemaKit
 
-/// Builds (and caches process-wide) the byte DFAs of JSON strings and numbers. Identical
-/// terminals get the same `ByteDFA` instance, so per-vocabulary token-walk caches keyed by the
-/// DFA are shared by every grammar that uses it.
-enum Terminals {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var cache: [String: ByteDFA?] = [:]
-    nonisolated(unsafe) private static var spellingCache: [CodePointSet: [[JSONCharSpelling.Position]]] = [:]
-    nonisolated(unsafe) private static var plainSpellingCache: [CodePointSet: [[JSONCharSpelling.Position]]] = [:]
+/// Builds (and remembers) the byte DFAs of JSON strings and numbers. Owned by a
+/// `GrammarCompiler`: identical terminals of its grammars get the same `ByteDFA` instance, so
+/// the vocabulary's token-walk caches keyed by the DFA are shared by every grammar that uses it.
+final class Terminals: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cache: [String: ByteDFA?] = [:]  // guarded by `lock`, as are the two below
+    private var spellingCache: [CodePointSet: [[JSONCharSpelling.Position]]] = [:]
+    private var plainSpellingCache: [CodePointSet: [[JSONCharSpelling.Position]]] = [:]
 
-    static func cached(_ key: String, _ make: () throws -> ByteDFA?) throws -> ByteDFA? {
+    init() {}
+
+    func cached(_ key: String, _ make: () throws -> ByteDFA?) throws -> ByteDFA? {
         lock.lock()
         if let hit = cache[key] { lock.unlock(); return hit }
         lock.unlock()
@@ -23,7 +25,7 @@ enum Terminals {
         return dfa
     }
 
-    static func spellings(_ set: CodePointSet, plain: Bool = false) -> [[JSONCharSpelling.Position]] {
+    func spellings(_ set: CodePointSet, plain: Bool = false) -> [[JSONCharSpelling.Position]] {
         lock.lock()
         if let hit = plain ? plainSpellingCache[set] : spellingCache[set] { lock.unlock(); return hit }
         lock.unlock()
@@ -46,7 +48,7 @@ enum Terminals {
     /// of those patterns and equal none of those names (used for `patternProperties`,
     /// additional-property keys and `not` of string values). Parsing the patterns and building
     /// their automata spend from `budget`.
-    static func string(patterns: [String], minLength: Int, maxLength: Int?,
+    func string(patterns: [String], minLength: Int, maxLength: Int?,
                        excludingPatterns: [String] = [], excludingNames: [String] = [],
                        plainSpelling: Bool = false, budget: WorkBudget) throws -> ByteDFA? {
         var key = "s|\(minLength)|\(maxLength.map(String.init) ?? "")|" + patterns.joined(separator: "\u{0}")
@@ -72,13 +74,13 @@ enum Terminals {
 
     /// True when `value` matches the ECMA-262 `pattern` (search semantics), decided with the
     /// same automaton the grammar uses.
-    static func matches(_ value: String, pattern: String, budget: WorkBudget) throws -> Bool {
+    func matches(_ value: String, pattern: String, budget: WorkBudget) throws -> Bool {
         guard let dfa = try string(patterns: [pattern], minLength: 0, maxLength: nil, budget: budget) else { return false }
         return try dfa.acceptsQuoted(value, budget: budget)
     }
 
     /// Product of the pattern NFAs (if any) and a code-point counter, spelled in JSON bytes.
-    private static func buildString(_ nfas: [CodePointNFA], negated: [CodePointNFA], minLength: Int, maxLength: Int?, key: String,
+    private func buildString(_ nfas: [CodePointNFA], negated: [CodePointNFA], minLength: Int, maxLength: Int?, key: String,
                                     plainSpelling: Bool, budget: WorkBudget) throws -> ByteDFA? {
         // Epsilon-free view of each pattern NFA: closure-expanded edges and acceptance.
         struct Flat { var edges: [[(CodePointSet, Int32)]]; var accepting: [Bool]; var startSet: [Int32] }
@@ -238,8 +240,8 @@ enum Terminals {
 
     /// Strings with only length bounds, built directly as (count × character-state) without
     /// subset construction.
-    private static func lengthOnlyString(minLength: Int, maxLength: Int?, key: String, budget: WorkBudget) throws -> ByteDFA? {
-        let c = charDFA
+    private func lengthOnlyString(minLength: Int, maxLength: Int?, key: String, budget: WorkBudget) throws -> ByteDFA? {
+        let c = Self.charDFA
         let cap = maxLength ?? minLength
         let inner = (0..<c.stateCount).filter { !c.accepting[$0] }  // character states (0 = start)
         var index = [Int](repeating: -1, count: c.stateCount)
@@ -326,7 +328,7 @@ enum Terminals {
 
     /// DFA for JSON numbers built from pieces; `exponent` adds `[eE][+-]?[0-9]+` (or `[eE]+?[0-9]+`
     /// when `nonNegativeExponent`) to every piece.
-    static func number(pieces: [NumberPiece], exponent: Bool, nonNegativeExponent: Bool, key: String,
+    func number(pieces: [NumberPiece], exponent: Bool, nonNegativeExponent: Bool, key: String,
                        spelling: NumberSpelling = .faithful, budget: WorkBudget) throws -> ByteDFA? {
         try cached(key + spelling.key) {
             var nfa = ByteNFA()
