@@ -17,6 +17,9 @@ struct FakeReply: Sendable {
     var cut = false
     /// After the pieces, stall this long before finishing.
     var stall: Duration?
+    /// After the pieces, write a one-character text chunk every 50 ms this many times (a slow
+    /// upstream that notices when its client goes away).
+    var trickle = 0
 
     /// A JSON body.
     static func json(_ body: JSONValue, status: Int = 200, headers: [String: String] = [:]) -> FakeReply {
@@ -37,11 +40,14 @@ final class FakeUpstream: Sendable {
     let port: Int
     private let script: Mutex<[FakeReply]>
     private let requests = Mutex<[JSONValue]>([])
+    private let disconnects = Mutex(0)
     private let task: Task<Void, any Error>
 
     var baseURL: String { "http://127.0.0.1:\(port)/v1" }
     /// The request bodies received, in order.
     var received: [JSONValue] { requests.withLock { $0 } }
+    /// Answers cut short because the client (the gateway) went away.
+    var clientDisconnects: Int { disconnects.withLock { $0 } }
 
     private init(port: Int, replies: [FakeReply], task: Task<Void, any Error>) {
         self.port = port
@@ -63,6 +69,15 @@ final class FakeUpstream: Sendable {
             return Response(status: .init(code: reply.status), headers: headers, body: ResponseBody { writer in
                 for piece in reply.pieces { try await writer.write(ByteBuffer(string: piece)) }
                 if reply.cut { throw CancellationError() }
+                for _ in 0..<reply.trickle {
+                    try await Task.sleep(for: .milliseconds(50))
+                    do {
+                        try await writer.write(ByteBuffer(string: SSE.event(Wire.text("."))))
+                    } catch {
+                        upstream.disconnects.withLock { $0 += 1 }
+                        throw error
+                    }
+                }
                 if let stall = reply.stall { try await Task.sleep(for: stall) }
                 try await writer.finish(nil)
             })
@@ -140,4 +155,40 @@ enum Wire {
                 "choices": [["index": 0, "message": .object(message), "finish_reason": .string(finish ?? (calls.isEmpty ? "stop" : "tool_calls"))]],
                 "usage": ["prompt_tokens": 12, "completion_tokens": 7, "total_tokens": 19]]
     }
+}
+
+/// A plain TCP client on loopback, for a client that hangs up mid-response.
+final class RawSocket {
+    private let fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard result == 0 else { throw POSIXError(.ECONNREFUSED) }
+    }
+
+    func send(_ text: String) throws {
+        let bytes = Array(text.utf8)
+        guard write(fd, bytes, bytes.count) == bytes.count else { throw POSIXError(.EIO) }
+    }
+
+    /// What one read returns (the response head and the first events, on loopback).
+    func receive() throws -> String {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var text = ""
+        while !text.contains("Hel") {
+            let n = read(fd, &buffer, buffer.count)
+            guard n > 0 else { break }
+            text += String(decoding: buffer[..<n], as: UTF8.self)
+        }
+        return text
+    }
+
+    func close() { _ = Glibc.close(fd) }
 }

@@ -302,6 +302,31 @@ final class HostedRouteTests: XCTestCase {
         XCTAssertEqual(seen.events, ["call 0 get_weather", #"args 0 {"ci"#, "error upstream_timeout", "[DONE]"])
     }
 
+    /// A client that hangs up mid-stream cancels the upstream request: the upstream sees its
+    /// connection close. (The hang-up is noticed when the next event fails to reach the client.)
+    func testClientHangUpCancelsTheUpstreamRequest() async throws {
+        var slow = FakeReply.sse([Wire.role, Wire.text("Hel")], done: false)
+        slow.trickle = 200
+        let upstream = try await FakeUpstream.start([slow])
+        defer { upstream.stop() }
+        let router = ModelRouter(routes: [Self.route([upstream.baseURL])], compileExecutor: CompileExecutor())
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        let app = SwitchboardServer.makeApplication(models: router, configuration: configuration, logger: Logger(label: "test"))
+        try await app.test(.live) { client in
+            let port = try XCTUnwrap(client.port)
+            let body = Self.body(stream: true).serialized()
+            let socket = try RawSocket(port: port)
+            try socket.send("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            let head = try socket.receive()
+            XCTAssertTrue(head.contains("Hel"), head)
+            socket.close()
+            let deadline = ContinuousClock.now + .seconds(5)
+            while upstream.clientDisconnects == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            XCTAssertEqual(upstream.clientDisconnects, 1)
+        }
+    }
+
     func testStreamCutMidCall() async throws {
         var cut = FakeReply.sse([Wire.role, Wire.callStart(0, id: "call_a", name: "get_weather"), Wire.arguments(0, #"{"ci"#)], done: false)
         cut.cut = true
