@@ -241,6 +241,14 @@ public final class ModelRouter: Sendable {
             : APIError.badUpstream("The upstream broke the stream format: \(what).")
     }
 
+    /// The `GET /v1/models/{id}` entry: as listed, or, for an id a wildcard route serves but
+    /// its upstream's list does not show, an entry for that route.
+    public func modelEntry(_ id: String) async -> ModelList.Entry? {
+        if let listed = await modelList().models.first(where: { $0.id == id }) { return listed }
+        guard let route = try? route(for: id) else { return nil }
+        return ModelList.Entry(id: id, created: 0, ownedBy: route.ownedBy, capabilities: route.pool.capabilities.listing)
+    }
+
     // MARK: - Health
 
     /// Probes the backends of every pool (a route with more than one backend) every `interval`

@@ -23,7 +23,7 @@ public enum SwitchboardServer {
         router.get("/v1/models") { _, _ in Response.json(await models.modelList().json) }
         router.get("/v1/models/:id") { _, context in
             let id = try context.parameters.require("id")
-            guard let entry = await models.modelList().models.first(where: { $0.id == id }) else {
+            guard let entry = await models.modelEntry(id) else {
                 throw APIError.notFound("The model '\(id)' does not exist.", param: "model", code: "model_not_found")
             }
             return Response.json(entry.json)

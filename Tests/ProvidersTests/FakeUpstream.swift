@@ -1,6 +1,7 @@
 import ChatAPI
 import Foundation
 import HTTPTypes
+import Logging
 import Hummingbird
 import NIOCore
 import Synchronization
@@ -68,7 +69,12 @@ final class FakeUpstream: Sendable {
             for (name, value) in reply.headers { headers[HTTPField.Name(name)!] = value }
             return Response(status: .init(code: reply.status), headers: headers, body: ResponseBody { writer in
                 for piece in reply.pieces { try await writer.write(ByteBuffer(string: piece)) }
-                if reply.cut { throw CancellationError() }
+                if reply.cut {
+                    // After the pieces have had time to arrive: a cut that also swallowed them
+                    // would test the client's buffering, not the cut.
+                    try await Task.sleep(for: .milliseconds(100))
+                    throw CancellationError()
+                }
                 for _ in 0..<reply.trickle {
                     try await Task.sleep(for: .milliseconds(50))
                     do {
@@ -88,7 +94,8 @@ final class FakeUpstream: Sendable {
         }
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) })
+                              onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) },
+                              logger: quietLogger)
         let task = Task { try await app.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw CancellationError() }
@@ -104,6 +111,13 @@ final class FakeUpstream: Sendable {
         var upstream: FakeUpstream?
     }
 }
+
+/// Servers stopped mid-test log their cancellation as errors; the tests check what they need.
+let quietLogger: Logger = {
+    var logger = Logger(label: "test")
+    logger.logLevel = .critical
+    return logger
+}()
 
 /// A loopback port with nothing listening on it.
 func closedPort() throws -> Int {

@@ -55,7 +55,7 @@ final class HostedRouteTests: XCTestCase {
         var configuration = ServerConfiguration()
         configuration.port = 0
         let app = SwitchboardServer.makeApplication(models: router, configuration: configuration, metrics: metrics,
-                                                    logger: Logger(label: "test"))
+                                                    logger: quietLogger)
         return try await app.test(.live) { client in
             var seen: [Seen] = []
             for request in requests {
@@ -312,7 +312,7 @@ final class HostedRouteTests: XCTestCase {
         let router = ModelRouter(routes: [Self.route([upstream.baseURL])], compileExecutor: CompileExecutor())
         var configuration = ServerConfiguration()
         configuration.port = 0
-        let app = SwitchboardServer.makeApplication(models: router, configuration: configuration, logger: Logger(label: "test"))
+        let app = SwitchboardServer.makeApplication(models: router, configuration: configuration, logger: quietLogger)
         try await app.test(.live) { client in
             let port = try XCTUnwrap(client.port)
             let body = Self.body(stream: true).serialized()
@@ -395,5 +395,10 @@ final class HostedRouteTests: XCTestCase {
             .modelList().models
         XCTAssertEqual(listed.map(\.id), ["grok-4", "grok-3-mini", "local-model"])
         XCTAssertEqual(listed[0].capabilities?["enforced_by"], "guard")
+        // An id the wildcard serves but the upstream does not list still has an entry.
+        let unlisted = await ModelRouter(routes: [route], compileExecutor: CompileExecutor()).modelEntry("grok-5")
+        XCTAssertEqual(unlisted?.id, "grok-5")
+        let unserved = await ModelRouter(routes: [route], compileExecutor: CompileExecutor()).modelEntry("gpt-4o")
+        XCTAssertNil(unserved)
     }
 }
