@@ -184,7 +184,11 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info("listening", metadata: ["address": "\(host):\(port)"])
         let app = SwitchboardServer.makeApplication(models: models, configuration: serverConfiguration, metrics: metricsRegistry,
                                                     logger: logger)
-        try await runUntilShutdown([app, HealthChecks(router: models)], logger: logger)
+        try await runUntilShutdown([
+            .init(service: app),
+            // Ends at once when no route has a pool; that is not a failure.
+            .init(service: HealthChecks(router: models), successTerminationBehavior: .ignore),
+        ], logger: logger)
         try await http.shutdown()
     }
 
@@ -193,10 +197,9 @@ struct ServeCommand: AsyncParsableCommand {
     /// then cancelled (a cancelled generation stops within a token). A watchdog makes sure the
     /// process is gone `shutdownDeadline` seconds after the signal even if some work ignored
     /// its cancellation.
-    private func runUntilShutdown(_ services: [any Service], logger: Logger) async throws {
+    private func runUntilShutdown(_ services: [ServiceGroupConfiguration.ServiceConfiguration], logger: Logger) async throws {
         var configuration = ServiceGroupConfiguration(
-            services: services.map { .init(service: $0) }
-                + [.init(service: ShutdownWatchdog(deadline: Self.shutdownDeadline, logger: logger))],
+            services: services + [.init(service: ShutdownWatchdog(deadline: Self.shutdownDeadline, logger: logger))],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         configuration.maximumGracefulShutdownDuration = .milliseconds(Int(shutdownGrace * 1000))
