@@ -47,15 +47,21 @@ public final class UpstreamHTTPClient: Sendable {
 
     /// The client to reach `host` with.
     func client(for host: String) -> HTTPClient {
-        guard let proxied else { return direct }
-        let host = host.lowercased()
-        if host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]" { return direct }
-        for entry in noProxy {
-            if entry == "*" { return direct }
-            let suffix = entry.hasPrefix(".") ? String(entry.dropFirst()) : entry
-            if host == suffix || host.hasSuffix("." + suffix) { return direct }
-        }
+        guard let proxied, usesProxy(for: host) else { return direct }
         return proxied
+    }
+
+    /// Whether requests to `host` go through the environment's proxy.
+    func usesProxy(for host: String) -> Bool {
+        guard proxied != nil else { return false }
+        let host = host.lowercased()
+        if host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]" { return false }
+        for entry in noProxy {
+            if entry == "*" { return false }
+            let suffix = entry.hasPrefix(".") ? String(entry.dropFirst()) : entry
+            if host == suffix || host.hasSuffix("." + suffix) { return false }
+        }
+        return true
     }
 
     /// Closes every connection. Call once, after the last request.
