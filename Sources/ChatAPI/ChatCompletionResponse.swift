@@ -29,9 +29,22 @@ public struct CompletionIdentity: Sendable, Equatable {
 
 /// Random alphanumeric id text (for `chatcmpl-…` and `call_…` ids).
 public func randomID(length: Int) -> String {
-    let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+    let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)
+    let base = UInt64(alphabet.count)
     var g = SystemRandomNumberGenerator()
-    return String((0..<length).map { _ in alphabet[Int(g.next(upperBound: UInt64(alphabet.count)))] })
+    var id: [UInt8] = []
+    id.reserveCapacity(length)
+    // Each draw is a system call on Linux, so one draw gives up to 8 characters: a number
+    // uniform below 62^8 has 8 uniform, independent base-62 digits.
+    while id.count < length {
+        let digits = min(8, length - id.count)
+        var n = g.next(upperBound: (0..<digits).reduce(1) { product, _ in product * base })
+        for _ in 0..<digits {
+            id.append(alphabet[Int(n % base)])
+            n /= base
+        }
+    }
+    return String(decoding: id, as: UTF8.self)
 }
 
 extension TokenUsage {

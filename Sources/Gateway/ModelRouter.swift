@@ -47,11 +47,20 @@ public final class ModelRouter: Sendable {
         if !request.tools.isEmpty { report.add(.checked) }
         let deadline = route.timeout.map { ContinuousClock.now + $0 }
         let context = Attempt(plan: plan, schemas: schemas, deadline: deadline, report: report)
-        if !request.stream && !route.pool.capabilities.validByConstruction {
-            return GatewayCompletion(events: try await repairing(request, route: route, context), report: report)
+        // One deadline task per request, over every attempt (and repair round): the
+        // non-streaming answer is collected under it, a stream's first event is awaited under it.
+        do {
+            if !request.stream && !route.pool.capabilities.validByConstruction {
+                let events = try await withDeadline(deadline) { try await self.repairing(request, route: route, context) }
+                return GatewayCompletion(events: events, report: report)
+            }
+            let opened = try await withDeadline(deadline) {
+                try await self.open(request, route: route, context, recordRewrites: true)
+            }
+            return GatewayCompletion(events: guarded(opened, context), report: report)
+        } catch let failure as UpstreamError {
+            throw failure.apiError
         }
-        let opened = try await open(request, route: route, context, recordRewrites: true)
-        return GatewayCompletion(events: guarded(opened, context), report: report)
     }
 
     /// The metrics label of the route serving `model`: its pattern, or `unknown`.
@@ -88,6 +97,9 @@ public final class ModelRouter: Sendable {
 
     /// Opens `request` on `route`, then on its fallbacks: retrying failures worth retrying with
     /// backoff, within the deadline. Throws the last failure as an `APIError`.
+    ///
+    /// The caller runs this under `withDeadline`, which cancels it when the deadline passes; a
+    /// failure that comes after the deadline counts against the upstream.
     private func open(_ request: ChatCompletionRequest, route: Route, _ context: Attempt,
                       recordRewrites: Bool) async throws -> Opened {
         var lastFailure: UpstreamError?
@@ -109,8 +121,7 @@ public final class ModelRouter: Sendable {
                 let backend = candidate.pool.backends[index]
                 let upstream = candidate.pool.labels[index]
                 do {
-                    let stream = try await withDeadline(context.deadline) { try await backend.startCompletion(attemptRequest) }
-                    let rest = EventIterator(context.deadline.map { deadlined(stream, $0) } ?? stream)
+                    let rest = EventIterator(try await backend.startCompletion(attemptRequest))
                     let first = try await rest.next()
                     metrics.attempt(route: label, upstream: upstream, outcome: "ok")
                     if recordRewrites { for action in rewrites.actions { context.report.add(action) } }
@@ -122,8 +133,10 @@ public final class ModelRouter: Sendable {
                     lastFailure = failure
                     if !failure.retryable { throw failure.apiError }
                 } catch {
-                    candidate.pool.release(index, failed: false)
-                    metrics.attempt(route: label, upstream: upstream, outcome: (error as? APIError).map { String($0.status) } ?? "error")
+                    let timedOut = context.deadline.map { ContinuousClock.now >= $0 } ?? false
+                    candidate.pool.release(index, failed: timedOut)
+                    metrics.attempt(route: label, upstream: upstream,
+                                    outcome: timedOut ? "504" : (error as? APIError).map { String($0.status) } ?? "error")
                     throw error
                 }
             }
@@ -148,7 +161,8 @@ public final class ModelRouter: Sendable {
     // MARK: - Guarding
 
     /// The opened stream with every event checked (and, from a hosted upstream, argument
-    /// fragments passed only while they can still complete validly).
+    /// fragments passed only while they can still complete validly). Once the deadline passes,
+    /// the stream ends with a 504 and the backend's work is cancelled.
     private func guarded(_ opened: Opened, _ context: Attempt) -> AsyncThrowingStream<ChatEvent, Error> {
         let grammars = argumentGrammars
         return AsyncThrowingStream { continuation in
@@ -183,16 +197,27 @@ public final class ModelRouter: Sendable {
                     failed = true
                     continuation.finish(throwing: failure.apiError)
                 } catch {
+                    failed = context.deadline.map { ContinuousClock.now >= $0 } ?? false
                     continuation.finish(throwing: error)
                 }
                 opened.release(failed)
             }
-            continuation.onTermination = { _ in task.cancel() }
+            let watch = context.deadline.map { deadline in
+                DeadlineWatchdog.shared.schedule(deadline) {
+                    continuation.finish(throwing: deadlineExceeded().apiError)
+                    task.cancel()
+                }
+            }
+            continuation.onTermination = { _ in
+                task.cancel()
+                if let watch { DeadlineWatchdog.shared.cancel(watch) }
+            }
         }
     }
 
     /// A hosted upstream's non-streaming answer, checked whole; one that breaks the rules is
-    /// asked again with the problem named, up to `maxRepairs` times.
+    /// asked again with the problem named, up to `maxRepairs` times. Runs under the request's
+    /// `withDeadline`.
     private func repairing(_ request: ChatCompletionRequest, route: Route, _ context: Attempt) async throws -> AsyncThrowingStream<ChatEvent, Error> {
         var current = request
         var violation: APIError?

@@ -96,7 +96,7 @@ public struct OpenAICompatibleBackend: ChatBackend, ModelCatalog {
         if let apiKey = configuration.apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: body.serialized()))
+            request.body = .bytes(ByteBuffer(bytes: body.serializedBytes()))
         }
         request.headers.add(name: "Accept", value: body?["stream"] == true ? "text/event-stream" : "application/json")
         let response: HTTPClientResponse

@@ -68,7 +68,7 @@ struct ChatCompletionsHandler: Sendable {
     /// Only JSON bodies. A missing Content-Type, and curl's default form type for `-d`, are read
     /// as JSON too, so `curl -d '{…}'` works as it does with other OpenAI-compatible servers.
     static func checkContentType(_ request: Request) throws {
-        guard let type = request.headers[.contentType] else { return }
+        guard let type = request.headers[.contentType], type != "application/json" else { return }
         let mime = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         let accepted = mime == "application/json" || mime == "application/x-www-form-urlencoded"
             || (mime.hasPrefix("application/") && mime.hasSuffix("+json"))

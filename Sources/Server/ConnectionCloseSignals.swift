@@ -22,66 +22,58 @@ final class ConnectionCloseSignals: Sendable {
     }
 
     /// Runs `work`; if `channel` closes first, cancels it and waits for it to end.
+    ///
+    /// The work runs in a task of its own that the close signal cancels directly: no watcher
+    /// task waits beside it.
     func cancellingOnClose<T: Sendable>(_ channel: any Channel, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
         guard let signal = signals.withLock({ $0[ObjectIdentifier(channel)] }) else {
             // Unregistered (or already closed and removed): nothing can be watched.
             if !channel.isActive { throw CancellationError() }
             return try await work()
         }
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await work() }
-            group.addTask {
-                await signal.wait()
-                return nil
-            }
-            while let result = try await group.next() {
-                if let value = result {
-                    group.cancelAll()  // stops the watcher
-                    return value
-                }
-                group.cancelAll()  // the connection closed: stop the work
-            }
+        let task = Task { try await work() }
+        guard let watch = signal.onFire({ task.cancel() }) else {
+            task.cancel()
+            _ = await task.result
             throw CancellationError()
         }
+        let result = await withTaskCancellationHandler { await task.result } onCancel: { task.cancel() }
+        // Gone: the connection closed, so the work was cancelled and its answer has no reader.
+        guard signal.remove(watch) else { throw CancellationError() }
+        return try result.get()
     }
 }
 
-/// Fires once; any number of waiters, each of which may also leave by being cancelled.
+/// Fires once, calling every action registered before; an action can be removed until then.
 final class CloseSignal: Sendable {
     private struct State {
         var fired = false
         var nextID = 0
-        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var actions: [Int: @Sendable () -> Void] = [:]
     }
     private let state = Mutex(State())
 
     func fire() {
-        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+        let actions = state.withLock { s -> [@Sendable () -> Void] in
             s.fired = true
-            defer { s.waiters = [:] }
-            return Array(s.waiters.values)
+            defer { s.actions = [:] }
+            return Array(s.actions.values)
         }
-        for waiter in waiters { waiter.resume() }
+        for action in actions { action() }
     }
 
-    /// Returns when fired, or when the waiting task is cancelled.
-    func wait() async {
-        let id = state.withLock { s -> Int in
+    /// Registers `action` for when the signal fires; nil (and no registration) if it already has.
+    func onFire(_ action: @escaping @Sendable () -> Void) -> Int? {
+        state.withLock { s in
+            guard !s.fired else { return nil }
             s.nextID += 1
+            s.actions[s.nextID] = action
             return s.nextID
         }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let resumeNow = state.withLock { s -> Bool in
-                    if s.fired || Task.isCancelled { return true }
-                    s.waiters[id] = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-        } onCancel: {
-            let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
-            waiter?.resume()
-        }
+    }
+
+    /// Removes a registered action. Returns false when the signal fired first.
+    func remove(_ id: Int) -> Bool {
+        state.withLock { $0.actions.removeValue(forKey: id) != nil }
     }
 }

@@ -4,8 +4,7 @@ import Hummingbird
 extension Response {
     /// A JSON response with the given status.
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
-        var buffer = ByteBuffer()
-        buffer.writeString(value.serialized())
+        let buffer = ByteBuffer(bytes: value.serializedBytes())
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
     }
 

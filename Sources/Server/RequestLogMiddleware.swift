@@ -1,4 +1,3 @@
-import Foundation
 import Hummingbird
 import Logging
 
@@ -11,8 +10,15 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         context.logger.info("request", metadata: [
             "method": "\(request.method)", "path": "\(request.uri.path)",
-            "status": "\(response.status.code)", "ms": "\(String(format: "%.1f", ms))",
+            "status": "\(response.status.code)", "ms": "\(Self.oneDecimal(ms))",
         ])
         return response
+    }
+
+    /// `String(format: "%.1f", value)` for a non-negative duration, without Foundation's
+    /// format parser (about 1% of a routed request's CPU).
+    static func oneDecimal(_ value: Double) -> String {
+        let tenths = Int((value * 10).rounded(.toNearestOrEven))
+        return "\(tenths / 10).\(tenths % 10)"
     }
 }

@@ -7,43 +7,16 @@ func deadlineExceeded() -> UpstreamError {
                            type: "upstream_error", code: "upstream_timeout"), retryable: false)
 }
 
-/// Runs `operation`, or throws `deadlineExceeded()` (cancelling it) once `deadline` passes.
+/// Runs `operation` in a task of its own, which is cancelled once `deadline` passes; the
+/// call then throws `deadlineExceeded()` (after the operation has ended).
 func withDeadline<T: Sendable>(_ deadline: ContinuousClock.Instant?,
                                _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
     guard let deadline else { return try await operation() }
-    return try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await operation() }
-        group.addTask {
-            try await Task.sleep(until: deadline)
-            throw deadlineExceeded()
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
-    }
-}
-
-/// `events` ending with `deadlineExceeded()` once `deadline` passes; the source is then
-/// dropped, which cancels its work (the upstream request).
-func deadlined(_ events: AsyncThrowingStream<ChatEvent, Error>, _ deadline: ContinuousClock.Instant) -> AsyncThrowingStream<ChatEvent, Error> {
-    AsyncThrowingStream { continuation in
-        let pump = Task {
-            do {
-                for try await event in events { continuation.yield(event) }
-                continuation.finish()
-            } catch {
-                continuation.finish(throwing: error)
-            }
-        }
-        let timer = Task {
-            try await Task.sleep(until: deadline)
-            continuation.finish(throwing: deadlineExceeded())
-            pump.cancel()
-        }
-        continuation.onTermination = { _ in
-            pump.cancel()
-            timer.cancel()
-        }
-    }
+    let task = Task { try await operation() }
+    let watch = DeadlineWatchdog.shared.schedule(deadline) { task.cancel() }
+    let result = await withTaskCancellationHandler { await task.result } onCancel: { task.cancel() }
+    guard DeadlineWatchdog.shared.cancel(watch) else { throw deadlineExceeded() }
+    return try result.get()
 }
 
 /// An event stream's iterator that can be handed from the task that opened the stream to the
