@@ -20,6 +20,8 @@ import Yams
 public struct GatewayConfiguration: Decodable, Sendable, Equatable {
     public var routes: [RouteEntry]
 
+    public init(routes: [RouteEntry]) { self.routes = routes }
+
     public struct RouteEntry: Decodable, Sendable, Equatable {
         /// The id clients send, or a pattern with `*` wildcards.
         public var model: String
@@ -50,6 +52,12 @@ public struct GatewayConfiguration: Decodable, Sendable, Equatable {
             self.model = model
             self.upstreams = upstreams
             self.apiKeyEnv = apiKeyEnv
+        }
+
+        /// A local GGUF route (what `--model`/`--alias` make).
+        public init(model: String, local: String) {
+            self.model = model
+            self.local = local
         }
 
         enum CodingKeys: String, CodingKey {
@@ -135,8 +143,10 @@ public struct GatewayConfiguration: Decodable, Sendable, Equatable {
                 guard (route.provider ?? "openai") == "openai" else {
                     throw Invalid(description: "\(at): unknown provider '\(route.provider!)'; supported: 'openai' (any OpenAI-compatible API)")
                 }
-                for url in route.baseURLs where !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
-                    throw Invalid(description: "\(at): '\(url)' is not an http(s) URL")
+                for url in route.baseURLs {
+                    guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+                        throw Invalid(description: "\(at): '\(url)' is not an http(s) URL")
+                    }
                 }
             }
             if let timeout = route.timeout, !(timeout > 0 && timeout <= 86_400) {

@@ -79,18 +79,16 @@ public struct OpenAICompatibleBackend: ChatBackend, ModelCatalog {
 
     /// Healthy when `GET {baseURL}/models` answers 2xx within 5 seconds.
     public func checkHealth() async -> Bool {
-        var request = HTTPClientRequest(url: configuration.baseURL + "/models")
-        if let apiKey = configuration.apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
-        guard let response = try? await http.client(for: host).execute(request, deadline: .now() + .seconds(5)) else { return false }
+        guard let response = try? await send(path: "/models", method: .GET, body: nil, timeout: .seconds(5)) else { return false }
         _ = try? await response.body.collect(upTo: 4 * 1024 * 1024)
-        return (200..<300).contains(Int(response.status.code))
+        return true
     }
 
     // MARK: - HTTP
 
     /// Sends one request; returns the response once its head says 2xx. Every failure is an
     /// `UpstreamError` saying whether another attempt may succeed.
-    private func send(path: String, method: HTTPMethod, body: JSONValue?) async throws -> HTTPClientResponse {
+    private func send(path: String, method: HTTPMethod, body: JSONValue?, timeout: Duration? = nil) async throws -> HTTPClientResponse {
         var request = HTTPClientRequest(url: configuration.baseURL + path)
         request.method = method
         if let apiKey = configuration.apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
@@ -102,7 +100,7 @@ public struct OpenAICompatibleBackend: ChatBackend, ModelCatalog {
         let response: HTTPClientResponse
         do {
             response = try await http.client(for: host).execute(
-                request, deadline: .now() + .nanoseconds(configuration.requestTimeout.nanoseconds))
+                request, deadline: .now() + .nanoseconds((timeout ?? configuration.requestTimeout).nanoseconds))
         } catch is CancellationError {
             throw CancellationError()
         } catch {

@@ -112,9 +112,6 @@ struct ServeCommand: AsyncParsableCommand {
         var urls: [String: [String]] = [:]
         for value in routes {
             let (pattern, url) = try split("route", value)
-            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
-                throw ValidationError("--route \(pattern): '\(url)' is not an http(s) URL.")
-            }
             if urls[pattern] == nil { order.append(pattern) }
             urls[pattern, default: []].append(url)
         }
@@ -143,28 +140,28 @@ struct ServeCommand: AsyncParsableCommand {
         let http = UpstreamHTTPClient()
         let wiring = RouteWiring(http: http, compileExecutor: compileExecutor, environment: ProcessInfo.processInfo.environment,
                                  contextSize: contextSize, threads: threads)
-        var served: [Route] = []
-        if let configFile {
-            let configuration: GatewayConfiguration
-            do {
+        // The config file's routes, else the local model; then the flags' routes. All are
+        // checked together (URLs, ids served twice, fallbacks) before anything loads.
+        var configuration = GatewayConfiguration(routes: [])
+        do {
+            if let configFile {
                 configuration = try GatewayConfiguration.load(path: configFile)
-            } catch {
-                throw CLIError("\(error)")
+            } else if !noLocal {
+                let modelPath = try model ?? BootstrapCache.requireDefaultModel()
+                let modelID = alias ?? URL(fileURLWithPath: modelPath).deletingPathExtension().lastPathComponent
+                configuration.routes.append(.init(model: modelID, local: modelPath))
             }
-            for entry in configuration.routes {
-                served.append(try wiring.route(entry))
-                logger.info("route", metadata: ["model": "\(entry.model)", "to": "\(entry.local.map { "local \($0)" } ?? entry.baseURLs.joined(separator: ", "))"])
+            configuration.routes += try parsedRoutes().map {
+                .init(model: $0.pattern, upstreams: $0.urls, apiKeyEnv: $0.keyVariable)
             }
-        } else if !noLocal {
-            let modelPath = try model ?? BootstrapCache.requireDefaultModel()
-            let modelID = alias ?? URL(fileURLWithPath: modelPath).deletingPathExtension().lastPathComponent
-            served.append(Route(modelID, backends: [try wiring.localBackend(id: modelID, path: modelPath)]))
-            logger.info("route", metadata: ["model": "\(modelID)", "to": "local \(modelPath)"])
+            try configuration.validate()
+        } catch let error as GatewayConfiguration.Invalid {
+            throw CLIError("\(error)")
         }
-        for route in try parsedRoutes() {
-            served.append(try wiring.route(GatewayConfiguration.RouteEntry(
-                model: route.pattern, upstreams: route.urls, apiKeyEnv: route.keyVariable)))
-            logger.info("route", metadata: ["model": "\(route.pattern)", "to": "\(route.urls.joined(separator: ", "))"])
+        var served: [Route] = []
+        for entry in configuration.routes {
+            served.append(try wiring.route(entry))
+            logger.info("route", metadata: ["model": "\(entry.model)", "to": "\(entry.local.map { "local \($0)" } ?? entry.baseURLs.joined(separator: ", "))"])
         }
         let models = ModelRouter(routes: served, compileExecutor: compileExecutor)
 

@@ -98,7 +98,7 @@ public final class UpstreamPool: Sendable {
         }
     }
 
-    /// Requests in flight per backend, and whether each is ejected now (for metrics and tests).
+    /// Requests in flight per backend, and whether each is ejected now.
     public var snapshot: [(inFlight: Int, ejected: Bool)] {
         let now = ContinuousClock.now
         return state.withLock { $0.map { ($0.inFlight, $0.ejectedUntil.map { $0 > now } ?? false) } }
