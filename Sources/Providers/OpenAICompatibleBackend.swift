@@ -39,12 +39,10 @@ public struct OpenAICompatibleBackend: ChatBackend, ModelCatalog {
 
     public let configuration: Configuration
     private let http: UpstreamHTTPClient
-    private let host: String
 
     public init(_ configuration: Configuration, http: UpstreamHTTPClient) {
         self.configuration = configuration
         self.http = http
-        self.host = URL(string: configuration.baseURL)?.host ?? ""
     }
 
     public var capabilities: BackendCapabilities { configuration.capabilities }
@@ -58,22 +56,18 @@ public struct OpenAICompatibleBackend: ChatBackend, ModelCatalog {
         var body = upstream.json
         Self.dropReasoningContent(&body)
 
-        let response = try await send(path: "/chat/completions", method: .POST, body: body)
+        let response = try await send(path: "/chat/completions", method: .POST, body: body, stream: upstream.stream)
         guard upstream.stream else {
-            let json = try await Self.readJSON(response, limit: configuration.maxResponseBytes)
-            let events = try ChatCompletion(json: json).events
-            return AsyncThrowingStream { continuation in
-                for event in events { continuation.yield(event) }
-                continuation.finish()
-            }
+            let json = try await UpstreamHTTPClient.readJSON(response, limit: configuration.maxResponseBytes)
+            return UpstreamHTTPClient.stream(of: try ChatCompletion(json: json).events)
         }
-        return Self.events(fromSSE: response.body)
+        return UpstreamHTTPClient.events(fromSSE: response.body, decoder: ChunkDecoder())
     }
 
     /// The upstream's model ids (`GET {baseURL}/models`).
     public func modelIDs() async throws -> [String] {
         let response = try await send(path: "/models", method: .GET, body: nil)
-        let json = try await Self.readJSON(response, limit: 4 * 1024 * 1024)
+        let json = try await UpstreamHTTPClient.readJSON(response, limit: 4 * 1024 * 1024)
         return json["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
     }
 
@@ -84,114 +78,12 @@ public struct OpenAICompatibleBackend: ChatBackend, ModelCatalog {
         return true
     }
 
-    // MARK: - HTTP
-
-    /// Sends one request; returns the response once its head says 2xx. Every failure is an
-    /// `UpstreamError` saying whether another attempt may succeed.
-    private func send(path: String, method: HTTPMethod, body: JSONValue?, timeout: Duration? = nil) async throws -> HTTPClientResponse {
-        var request = HTTPClientRequest(url: configuration.baseURL + path)
-        request.method = method
-        if let apiKey = configuration.apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: body.serializedBytes()))
-        }
-        request.headers.add(name: "Accept", value: body?["stream"] == true ? "text/event-stream" : "application/json")
-        let response: HTTPClientResponse
-        do {
-            response = try await http.client(for: host).execute(
-                request, deadline: .now() + .nanoseconds((timeout ?? configuration.requestTimeout).nanoseconds))
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch {
-            throw transportFailure(error)
-        }
-        guard (200..<300).contains(Int(response.status.code)) else {
-            let status = Int(response.status.code)
-            let bytes = try? await response.body.collect(upTo: 64 * 1024)
-            let json = bytes.flatMap { try? JSONParser.parse($0.readableBytesView) }
-            var error = APIError(upstreamStatus: status, body: json)
-            error.message = redacted(error.message)
-            throw UpstreamError(error, retryable: status == 429 || status >= 500,
-                                retryAfter: response.headers.first(name: "retry-after").flatMap(Self.retryAfter))
-        }
-        return response
-    }
-
-    /// Connect failures and timeouts before an answer: worth another attempt.
-    private func transportFailure(_ error: any Error) -> UpstreamError {
-        if let error = error as? HTTPClientError, error == .deadlineExceeded || error == .readTimeout {
-            return UpstreamError(APIError(status: 504, message: "The upstream at \(host) did not answer in time.",
-                                          type: "upstream_error", code: "upstream_timeout"), retryable: true)
-        }
-        return UpstreamError(APIError(status: 502, message: "The upstream at \(host) could not be reached: \(redacted(String(describing: error))).",
-                                      type: "upstream_error", code: "upstream_unreachable"), retryable: true)
-    }
-
-    /// `text` with the API key blanked out, in case an upstream echoes it in an error.
-    private func redacted(_ text: String) -> String {
-        guard let key = configuration.apiKey, key.count >= 4 else { return text }
-        return text.replacingOccurrences(of: key, with: "[redacted]")
-    }
-
-    /// `Retry-After` as delay seconds (the HTTP-date form is rare from APIs and is ignored).
-    static func retryAfter(_ value: String) -> Duration? {
-        guard let seconds = Double(value.trimmingCharacters(in: .whitespaces)), seconds.isFinite, seconds >= 0 else { return nil }
-        return .milliseconds(Int64(min(seconds, 3600) * 1000))
-    }
-
-    private static func readJSON(_ response: HTTPClientResponse, limit: Int) async throws -> JSONValue {
-        let bytes: ByteBuffer
-        do {
-            bytes = try await response.body.collect(upTo: limit)
-        } catch is NIOTooManyBytesError {
-            throw APIError.badUpstream("The upstream's response is larger than \(limit / 1024 / 1024) MiB.")
-        } catch {
-            throw UpstreamError(.badUpstream("The upstream's response was cut off: \(error).", code: "upstream_stream_cut"),
-                                retryable: true)
-        }
-        do {
-            return try JSONParser.parse(bytes.readableBytesView)
-        } catch {
-            throw APIError.badUpstream("The upstream's response is not valid JSON (\(error)).")
-        }
-    }
-
-    /// The events of an SSE response body, read as they arrive; dropping the stream cancels
-    /// the upstream request.
-    static func events(fromSSE body: HTTPClientResponse.Body) -> AsyncThrowingStream<ChatEvent, Error> {
-        AsyncThrowingStream { continuation in
-            let task = Task {
-                var sse = SSEDecoder()
-                var decoder = ChunkDecoder()
-                do {
-                    reading: for try await buffer in body {
-                        for data in try sse.feed(buffer.readableBytesView) {
-                            if data == "[DONE]" { break reading }
-                            let chunk: JSONValue
-                            do {
-                                chunk = try JSONParser.parse(data)
-                            } catch {
-                                throw APIError.badUpstream("The upstream sent a stream chunk that is not valid JSON (\(error)).")
-                            }
-                            for event in try decoder.events(for: chunk) { continuation.yield(event) }
-                        }
-                    }
-                    continuation.yield(try decoder.finish())
-                    continuation.finish()
-                } catch let error as SSEDecoder.EventTooLarge {
-                    continuation.finish(throwing: APIError.badUpstream("The upstream sent a stream event larger than \(error.limit) bytes."))
-                } catch let error as APIError {
-                    continuation.finish(throwing: error)
-                } catch is CancellationError {
-                    continuation.finish(throwing: CancellationError())
-                } catch {
-                    continuation.finish(throwing: UpstreamError(
-                        .badUpstream("The upstream's stream was cut off: \(error).", code: "upstream_stream_cut"), retryable: true))
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
+    private func send(path: String, method: HTTPMethod, body: JSONValue?, stream: Bool = false,
+                      timeout: Duration? = nil) async throws -> HTTPClientResponse {
+        var headers = [("Accept", stream ? "text/event-stream" : "application/json")]
+        if let apiKey = configuration.apiKey { headers.append(("Authorization", "Bearer \(apiKey)")) }
+        return try await http.send(url: configuration.baseURL + path, method: method, headers: headers, body: body,
+                                   timeout: timeout ?? configuration.requestTimeout, secret: configuration.apiKey)
     }
 
     /// `reasoning_content` of earlier turns is Switchboard's and DeepSeek's extension; OpenAI
