@@ -15,6 +15,7 @@ import Glibc
 #else
 import Darwin
 #endif
+import Dispatch
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -106,6 +107,18 @@ func usage() -> Never {
 }
 
 var args = Array(CommandLine.arguments.dropFirst())
+if args.first == "client", args.count >= 2 {
+    let url = args[1]
+    let concurrency = args.count > 2 ? Int(args[2]) ?? 32 : 32
+    let body = #"{"model":"bench-model","messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"What is the weather in Paris?"}],"tools":[{"type":"function","function":{"name":"get_weather","description":"Current weather for a city.","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}}],"stream":false}"#
+    let finished = DispatchSemaphore(value: 0)
+    Task.detached {
+        do { try await runClientFloor(url: url, body: body, concurrency: concurrency, seconds: 6) } catch { print("client: \(error)") }
+        finished.signal()
+    }
+    finished.wait()
+    exit(0)
+}
 guard args.first == "mock" else { usage() }
 args.removeFirst()
 var host = "127.0.0.1"
