@@ -86,13 +86,16 @@ public struct OpenAICompatibleBackend: ChatBackend, ModelCatalog {
                                    timeout: timeout ?? configuration.requestTimeout, secret: configuration.apiKey)
     }
 
-    /// `reasoning_content` of earlier turns is Switchboard's and DeepSeek's extension; OpenAI
-    /// and others may reject it, so it stays here.
+    /// `reasoning_content` of earlier turns is Switchboard's and DeepSeek's extension (and
+    /// `reasoning_signature`, `is_error` are Switchboard's); OpenAI and others may reject them,
+    /// so they stay here.
     private static func dropReasoningContent(_ body: inout JSONValue) {
         guard case .object(var o) = body, case .array(let messages)? = o["messages"] else { return }
         o["messages"] = .array(messages.map { message in
             guard case .object(var m) = message else { return message }
             m.removeValue(forKey: "reasoning_content")
+            m.removeValue(forKey: "reasoning_signature")
+            m.removeValue(forKey: "is_error")
             return .object(m)
         })
         body = .object(o)
