@@ -66,26 +66,19 @@ public struct AnthropicBackend: ChatBackend, ModelCatalog {
         if let model = configuration.upstreamModel { upstream.model = model }
         let body = try AnthropicRequest.body(for: upstream, defaultMaxTokens: configuration.defaultMaxTokens)
         let response = try await send(path: "/v1/messages", method: .POST, body: body, stream: upstream.stream)
-        guard upstream.stream else {
-            let json = try await UpstreamHTTPClient.readJSON(response, limit: configuration.maxResponseBytes)
-            return UpstreamHTTPClient.stream(of: try AnthropicResponse.events(json))
-        }
-        return UpstreamHTTPClient.events(fromSSE: response.body, decoder: AnthropicStreamDecoder())
+        return try await UpstreamHTTPClient.events(of: response, streamed: upstream.stream, limit: configuration.maxResponseBytes,
+                                                   whole: AnthropicResponse.events, decoder: AnthropicStreamDecoder())
     }
 
     /// The upstream's model ids (`GET {baseURL}/v1/models`, Anthropic's `data[].id`).
     public func modelIDs() async throws -> [String] {
         // The list is paged (20 by default); one page of the maximum holds every model.
-        let response = try await send(path: "/v1/models?limit=1000", method: .GET, body: nil)
-        let json = try await UpstreamHTTPClient.readJSON(response, limit: 4 * 1024 * 1024)
-        return json["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+        try await UpstreamHTTPClient.modelIDs(from: send(path: "/v1/models?limit=1000", method: .GET, body: nil))
     }
 
     /// Healthy when `GET {baseURL}/v1/models` answers 2xx within 5 seconds.
     public func checkHealth() async -> Bool {
-        guard let response = try? await send(path: "/v1/models", method: .GET, body: nil, timeout: .seconds(5)) else { return false }
-        _ = try? await response.body.collect(upTo: 4 * 1024 * 1024)
-        return true
+        await UpstreamHTTPClient.answered { try await send(path: "/v1/models", method: .GET, body: nil, timeout: .seconds(5)) }
     }
 
     private func send(path: String, method: HTTPMethod, body: JSONValue?, stream: Bool = false,
