@@ -29,7 +29,7 @@ final class AnthropicFixtureTests: XCTestCase {
 
     func testFixturesAreThere() throws {
         XCTAssertEqual(try Self.fixtures().map(\.name), [
-            "cut_stream.json", "multi_turn.json", "named_choice.json", "overloaded.json", "parallel_calls.json",
+            "cut_stream.json", "json_schema.json", "multi_turn.json", "named_choice.json", "overloaded.json", "parallel_calls.json",
             "single_call.json", "thinking_tools.json",
         ])
     }
@@ -46,21 +46,22 @@ final class AnthropicFixtureTests: XCTestCase {
         var checked = 0
         for (name, fixture) in try Self.fixtures() {
             guard let response = fixture["anthropic_response"] else { continue }
-            let events = try AnthropicResponse.events(response)
+            let events = try AnthropicResponse.events(response, answerTool: try Self.answerTool(fixture))
             XCTAssertEqual(events.map(Self.json), fixture["openai_events"]?.arrayValue, name)
             checked += 1
         }
-        XCTAssertEqual(checked, 5)
+        XCTAssertEqual(checked, 6)
     }
 
     func testStreamsTranslateExactly() throws {
         var checked = 0
         for (name, fixture) in try Self.fixtures() {
             guard fixture["anthropic_stream"] != nil else { continue }
-            XCTAssertEqual(Self.decode(Self.sseText(fixture["anthropic_stream"])), fixture["openai_stream_events"]?.arrayValue, name)
+            XCTAssertEqual(Self.decode(Self.sseText(fixture["anthropic_stream"]), answerTool: try Self.answerTool(fixture)),
+                           fixture["openai_stream_events"]?.arrayValue, name)
             checked += 1
         }
-        XCTAssertEqual(checked, 5)
+        XCTAssertEqual(checked, 6)
     }
 
     /// The same streams cut at every byte boundary decode the same.
@@ -143,7 +144,7 @@ final class AnthropicFixtureTests: XCTestCase {
             "end_turn": .stop, "stop_sequence": .stop, "max_tokens": .length, "tool_use": .toolCalls, "refusal": .contentFilter,
         ]
         for (stop, reason) in expected {
-            XCTAssertEqual(try AnthropicResponse.finishReason(stop, param: "stop_reason"), reason, stop)
+            XCTAssertEqual(try AnthropicResponse.finishReason(stop, param: "stop_reason", calls: 1), reason, stop)
         }
     }
 
@@ -151,9 +152,9 @@ final class AnthropicFixtureTests: XCTestCase {
 
     /// What the stream decoder makes of `text`, fed in pieces of `splitAt` bytes: its events,
     /// then the finish or the error, as the fixtures write them.
-    static func decode(_ text: String, splitAt size: Int? = nil) -> [JSONValue] {
+    static func decode(_ text: String, splitAt size: Int? = nil, answerTool: String? = nil) -> [JSONValue] {
         var sse = SSEDecoder()
-        var decoder = AnthropicStreamDecoder()
+        var decoder = AnthropicStreamDecoder(answerTool: answerTool)
         var out: [JSONValue] = []
         let bytes = Array(text.utf8)
         do {
@@ -174,6 +175,11 @@ final class AnthropicFixtureTests: XCTestCase {
             out.append(["error": .string("\(error)")])
         }
         return out
+    }
+
+    /// The answer tool the adapter would name for the fixture's request, as it decodes with.
+    static func answerTool(_ fixture: JSONValue) throws -> String? {
+        AnthropicRequest.answerTool(for: try ChatCompletionRequest(json: fixture["openai_request"] ?? [:]))?.name
     }
 
     static func errorJSON(_ error: APIError, retryable: Bool) -> JSONValue {

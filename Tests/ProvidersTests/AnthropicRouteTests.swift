@@ -94,6 +94,15 @@ final class AnthropicRouteTests: XCTestCase {
         XCTAssertEqual(whole.json?["choices"]?.arrayValue?.first?["message"]?["reasoning_signature"], "EqQBCgIYAhIMZm9yZWNhc3Q=")
     }
 
+    /// A JSON-schema answer arrives as text through the forced answer tool, checked by the guard.
+    func testStructuredAnswerThroughTheAnswerTool() async throws {
+        let fixture = try Self.fixture("json_schema")
+        let (seen, _) = try await run(fixture, replies: [Self.stream(fixture)])
+        XCTAssertEqual(seen.events, [#"text {"city":"Paris","#, #"text "temp_c":18}"#, "finish stop", "[DONE]"])
+        let (whole, _) = try await run(fixture, replies: [.json(try XCTUnwrap(fixture["anthropic_response"]))], stream: false)
+        XCTAssertEqual(whole.events, [#"text {"city":"Paris","temp_c":18}"#, "finish stop"])
+    }
+
     // MARK: - Faults
 
     func testOverloadedThenRateLimitedAreRetried() async throws {

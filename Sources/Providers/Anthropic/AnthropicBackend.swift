@@ -65,9 +65,11 @@ public struct AnthropicBackend: ChatBackend, ModelCatalog {
         var upstream = request
         if let model = configuration.upstreamModel { upstream.model = model }
         let body = try AnthropicRequest.body(for: upstream, defaultMaxTokens: configuration.defaultMaxTokens)
+        let answerTool = AnthropicRequest.answerTool(for: upstream)?.name
         let response = try await send(path: "/v1/messages", method: .POST, body: body, stream: upstream.stream)
         return try await UpstreamHTTPClient.events(of: response, streamed: upstream.stream, limit: configuration.maxResponseBytes,
-                                                   whole: AnthropicResponse.events, decoder: AnthropicStreamDecoder())
+                                                   whole: { try AnthropicResponse.events($0, answerTool: answerTool) },
+                                                   decoder: AnthropicStreamDecoder(answerTool: answerTool))
     }
 
     /// The upstream's model ids (`GET {baseURL}/v1/models`, Anthropic's `data[].id`).

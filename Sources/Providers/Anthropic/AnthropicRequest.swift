@@ -13,8 +13,10 @@ import ChatAPI
 ///   `parallel_tool_calls: false` → `disable_parallel_tool_use: true`.
 /// - `max_tokens` is required upstream: the client's, else the route's default.
 /// - `reasoning_effort` turns on extended thinking with a token budget for that effort.
-/// - `response_format` has no Messages counterpart: it is asked for in `system`, and the guard
-///   checks the answer against the schema as for every upstream without `strict`.
+/// - `response_format` has no Messages counterpart. Without tools or thinking it becomes the
+///   answer tool Anthropic recommends for JSON output: one forced tool whose input schema is
+///   the format's, its input read back as the answer's text. Otherwise it is asked for in
+///   `system`. Either way the guard checks the answer against the schema.
 ///
 /// What Anthropic cannot do is a 400 naming the field, never a silent drop.
 enum AnthropicRequest {
@@ -27,7 +29,8 @@ enum AnthropicRequest {
 
         var system = request.messages.filter { $0.role == .system || $0.role == .developer }
             .map { $0.content?.text ?? "" }.filter { !$0.isEmpty }
-        if let instruction = responseFormatInstruction(request.responseFormat) { system.append(instruction) }
+        let answer = answerTool(for: request)
+        if answer == nil, let instruction = responseFormatInstruction(request.responseFormat) { system.append(instruction) }
         if !system.isEmpty { body["system"] = .string(system.joined(separator: "\n\n")) }
         body["messages"] = .array(try turns(request.messages).map { ["role": .string($0.role), "content": .array($0.blocks)] })
 
@@ -37,6 +40,9 @@ enum AnthropicRequest {
         if !tools.isEmpty {
             body["tools"] = .array(tools.map(toolJSON))
             body["tool_choice"] = toolChoiceJSON(request.toolChoice, parallel: request.parallelToolCalls)
+        } else if let answer {
+            body["tools"] = [toolJSON(answer)]
+            body["tool_choice"] = ["type": "tool", "name": .string(answer.name)]
         }
         if !request.stop.isEmpty { body["stop_sequences"] = .array(request.stop.map(JSONValue.string)) }
         if let temperature = request.temperature {
@@ -186,6 +192,22 @@ enum AnthropicRequest {
         }
         if !parallel { o["disable_parallel_tool_use"] = true }
         return .object(o)
+    }
+
+    /// The forced tool that carries a `response_format` answer, when the request allows one:
+    /// no tools of its own, no thinking (which allows no forced tool), an object schema.
+    static func answerTool(for request: ChatCompletionRequest) -> FunctionDefinition? {
+        guard request.tools.isEmpty, request.reasoningEffort.flatMap({ thinkingBudgets[$0] }) == nil else { return nil }
+        let description = "Give your answer as this tool's input."
+        switch request.responseFormat {
+        case .text:
+            return nil
+        case .jsonObject:
+            return FunctionDefinition(name: "json_answer", description: description, parameters: ["type": "object"])
+        case .jsonSchema(let name, _, let schema, _):
+            guard let schema, schema["type"] == "object" else { return nil }
+            return FunctionDefinition(name: name, description: description, parameters: schema)
+        }
     }
 
     /// `response_format` as an instruction in `system`, or nil for plain text.

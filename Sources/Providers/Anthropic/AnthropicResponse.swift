@@ -6,8 +6,9 @@ import Gateway
 /// Nothing here trusts the upstream: a body that breaks the format is a 502 naming the field.
 enum AnthropicResponse {
     /// The events of a whole (non-streaming) `message` body, in the order a stream would give
-    /// them: reasoning and its signature, text, then calls with consecutive indexes.
-    static func events(_ json: JSONValue) throws -> [ChatEvent] {
+    /// them: reasoning and its signature, text, then calls with consecutive indexes. The input
+    /// of `answerTool` (see `AnthropicRequest.answerTool`) is text, not a call.
+    static func events(_ json: JSONValue, answerTool: String? = nil) throws -> [ChatEvent] {
         let r = try reader(json, path: "")
         if let error = r.value("error"), r.value("type") == "error" { throw streamError(error) }
         guard let content = try upstream({ try r.array("content") }) else { throw missing(r.param("content")) }
@@ -29,8 +30,13 @@ enum AnthropicResponse {
                 guard input.objectValue != nil else {
                     throw APIError.badUpstream("The upstream's response is malformed: '\(b.param("input"))' is not an object.")
                 }
-                calls.append(.toolCallStarted(index: index, id: try upstream { try b.requiredString("id") },
-                                              name: try upstream { try b.requiredString("name") }))
+                let id = try upstream { try b.requiredString("id") }
+                let name = try upstream { try b.requiredString("name") }
+                guard name != answerTool else {
+                    text += input.serialized()
+                    continue
+                }
+                calls.append(.toolCallStarted(index: index, id: id, name: name))
                 calls.append(.toolCallArgumentsDelta(index: index, fragment: input.serialized()))
             default:
                 // redacted_thinking and block types newer than this adapter carry nothing the
@@ -43,15 +49,16 @@ enum AnthropicResponse {
         var usage = Usage()
         if let u = r.value("usage") { try usage.read(u, path: r.param("usage")) }
         return reasoning + (text.isEmpty ? [] : [.textDelta(text)]) + calls
-            + [.finished(reason: try finishReason(stop, param: "stop_reason"), usage: usage.tokens)]
+            + [.finished(reason: try finishReason(stop, param: "stop_reason", calls: calls.count / 2), usage: usage.tokens)]
     }
 
-    /// Anthropic's `stop_reason` as OpenAI's `finish_reason`.
-    static func finishReason(_ stop: String, param: String) throws -> FinishReason {
+    /// Anthropic's `stop_reason` as OpenAI's `finish_reason`; `tool_use` without `calls` is
+    /// the answer tool's stop, an ordinary one.
+    static func finishReason(_ stop: String, param: String, calls: Int) throws -> FinishReason {
         switch stop {
         case "end_turn", "stop_sequence", "pause_turn": return .stop
         case "max_tokens", "model_context_window_exceeded": return .length
-        case "tool_use": return .toolCalls
+        case "tool_use": return calls > 0 ? .toolCalls : .stop
         case "refusal": return .contentFilter
         default: throw APIError.badUpstream("The upstream's response is malformed: unknown '\(param)' '\(stop)'.")
         }

@@ -9,7 +9,8 @@ import ChatAPI
 /// `input_json_delta`s are the argument fragments, made compact on the way (Anthropic writes
 /// `{"city": "Paris"}`; the whole answer's arguments are compact too, and the guard's grammar
 /// can then pass each fragment as it comes instead of holding the call); a call whose input
-/// stayed empty gets `{}`.
+/// stayed empty gets `{}`. The answer tool of a `response_format` request (see
+/// `AnthropicRequest.answerTool`) is no call: its input is the answer's text.
 public struct AnthropicStreamDecoder: UpstreamStreamDecoder {
     private enum Block {
         case text, thinking, other
@@ -17,13 +18,19 @@ public struct AnthropicStreamDecoder: UpstreamStreamDecoder {
     }
 
     private struct ToolBlock {
-        /// The call's index among calls.
-        let index: Int
+        /// The call's index among calls; nil for the answer tool, whose input is text.
+        let index: Int?
         /// Whether any argument text was passed on.
         var sentArguments = false
         var compactor = JSONCompactor()
+
+        /// `fragment` of the input as the event it makes.
+        func event(_ fragment: String) -> ChatEvent {
+            index.map { .toolCallArgumentsDelta(index: $0, fragment: fragment) } ?? .textDelta(fragment)
+        }
     }
 
+    private let answerTool: String?
     /// Open and closed blocks by Anthropic's index.
     private var blocks: [Int: Block] = [:]
     private var callCount = 0
@@ -31,7 +38,11 @@ public struct AnthropicStreamDecoder: UpstreamStreamDecoder {
     private var stopReason: FinishReason?
     private var stopped = false
 
-    public init() {}
+    /// - Parameter answerTool: the name of the tool that carries the answer, if the request
+    ///   asked for one.
+    public init(answerTool: String? = nil) {
+        self.answerTool = answerTool
+    }
 
     public mutating func events(for data: JSONValue) throws -> [ChatEvent] {
         let r = try AnthropicResponse.reader(data, path: "")
@@ -55,10 +66,10 @@ public struct AnthropicStreamDecoder: UpstreamStreamDecoder {
             guard let index, case .tool(var call)? = blocks[index], !call.sentArguments else { return [] }
             call.sentArguments = true
             blocks[index] = .tool(call)
-            return [.toolCallArgumentsDelta(index: call.index, fragment: "{}")]
+            return [call.event("{}")]
         case "message_delta":
             if let stop = try AnthropicResponse.upstream({ try r.objectReader("delta")?.string("stop_reason") }) {
-                stopReason = try AnthropicResponse.finishReason(stop, param: "delta.stop_reason")
+                stopReason = try AnthropicResponse.finishReason(stop, param: "delta.stop_reason", calls: callCount)
             }
             if let u = r.value("usage") { try usage.read(u, path: r.param("usage")) }
             return []
@@ -91,16 +102,21 @@ public struct AnthropicStreamDecoder: UpstreamStreamDecoder {
             let thinking = try AnthropicResponse.upstream { try block.string("thinking") } ?? ""
             return thinking.isEmpty ? [] : [.reasoningDelta(thinking)]
         case "tool_use":
-            let call = callCount
-            callCount += 1
             let id = try AnthropicResponse.upstream { try block.requiredString("id") }
             let name = try AnthropicResponse.upstream { try block.requiredString("name") }
             // The input usually starts empty and arrives as fragments; a non-empty one is whole.
             let input = block.value("input")
             let whole = input?.objectValue.map { !$0.isEmpty } == true ? input!.serialized() : ""
-            blocks[index] = .tool(ToolBlock(index: call, sentArguments: !whole.isEmpty))
-            return [.toolCallStarted(index: call, id: id, name: name)]
-                + (whole.isEmpty ? [] : [.toolCallArgumentsDelta(index: call, fragment: whole)])
+            var started: [ChatEvent] = []
+            var call: Int?
+            if name != answerTool {
+                call = callCount
+                callCount += 1
+                started.append(.toolCallStarted(index: callCount - 1, id: id, name: name))
+            }
+            let tool = ToolBlock(index: call, sentArguments: !whole.isEmpty)
+            blocks[index] = .tool(tool)
+            return started + (whole.isEmpty ? [] : [tool.event(whole)])
         default:
             blocks[index] = .other
             return []
@@ -129,7 +145,7 @@ public struct AnthropicStreamDecoder: UpstreamStreamDecoder {
             let fragment = call.compactor.compact(try field("partial_json"))
             call.sentArguments = call.sentArguments || !fragment.isEmpty
             blocks[index] = .tool(call)
-            return fragment.isEmpty ? [] : [.toolCallArgumentsDelta(index: call.index, fragment: fragment)]
+            return fragment.isEmpty ? [] : [call.event(fragment)]
         case ("text_delta", _), ("thinking_delta", _), ("signature_delta", _), ("input_json_delta", _):
             throw APIError.badUpstream("The upstream's stream is malformed: '\(delta.param("type"))' does not fit content block \(index).")
         default:
