@@ -81,6 +81,19 @@ final class AnthropicFixtureTests: XCTestCase {
         XCTAssertEqual(pieces.map { compactor.compact($0) }.joined(), #"{"a b":"x \" y","n":[1,2]}"#)
     }
 
+    /// A `tool_use` block that starts with its whole input (no deltas follow) gives its call
+    /// and the arguments at once, and the answer tool's gives text.
+    func testToolUseStartingWithItsInput() throws {
+        let start: JSONValue = ["type": "content_block_start", "index": 0,
+                                "content_block": ["type": "tool_use", "id": "toolu_9", "name": "f", "input": ["a": 1]]]
+        var decoder = AnthropicStreamDecoder()
+        XCTAssertEqual(try decoder.events(for: start), [.toolCallStarted(index: 0, id: "toolu_9", name: "f"),
+                                                        .toolCallArgumentsDelta(index: 0, fragment: #"{"a":1}"#)])
+        XCTAssertEqual(try decoder.events(for: ["type": "content_block_stop", "index": 0]), [])
+        var answering = AnthropicStreamDecoder(answerTool: "f")
+        XCTAssertEqual(try answering.events(for: start), [.textDelta(#"{"a":1}"#)])
+    }
+
     // MARK: - Requests Anthropic cannot take
 
     func testTemperatureAboveOneNamesTheParameter() throws {

@@ -107,16 +107,13 @@ public struct AnthropicStreamDecoder: UpstreamStreamDecoder {
             // The input usually starts empty and arrives as fragments; a non-empty one is whole.
             let input = block.value("input")
             let whole = input?.objectValue.map { !$0.isEmpty } == true ? input!.serialized() : ""
-            var started: [ChatEvent] = []
-            var call: Int?
-            if name != answerTool {
-                call = callCount
-                callCount += 1
-                started.append(.toolCallStarted(index: callCount - 1, id: id, name: name))
-            }
+            // The answer tool is no call: it takes no index and starts nothing.
+            let call: Int? = name == answerTool ? nil : callCount
+            if call != nil { callCount += 1 }
             let tool = ToolBlock(index: call, sentArguments: !whole.isEmpty)
             blocks[index] = .tool(tool)
-            return started + (whole.isEmpty ? [] : [tool.event(whole)])
+            let start: [ChatEvent] = call.map { [.toolCallStarted(index: $0, id: id, name: name)] } ?? []
+            return start + (whole.isEmpty ? [] : [tool.event(whole)])
         default:
             blocks[index] = .other
             return []
