@@ -182,6 +182,8 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            // Wire-format fixtures, read from the source tree by path.
+            exclude: ["Fixtures"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
             name: "ServerTests",

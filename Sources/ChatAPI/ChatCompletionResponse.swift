@@ -64,17 +64,20 @@ public struct ChatCompletion: Sendable, Equatable {
     public var identity: CompletionIdentity
     public var content: String?
     public var reasoningContent: String?
+    /// The provider's seal over `reasoningContent` (see `ChatEvent.reasoningSignature`).
+    public var reasoningSignature: String?
     public var toolCalls: [ToolCall]
     public var finishReason: FinishReason
     public var usage: TokenUsage
     /// Answer in the deprecated `function_call` dialect (the request used `functions`).
     public var legacyFunctionCall: Bool
 
-    public init(identity: CompletionIdentity, content: String?, reasoningContent: String? = nil, toolCalls: [ToolCall] = [],
+    public init(identity: CompletionIdentity, content: String?, reasoningContent: String? = nil, reasoningSignature: String? = nil, toolCalls: [ToolCall] = [],
                 finishReason: FinishReason, usage: TokenUsage, legacyFunctionCall: Bool = false) {
         self.identity = identity
         self.content = content
         self.reasoningContent = reasoningContent
+        self.reasoningSignature = reasoningSignature
         self.toolCalls = toolCalls
         self.finishReason = finishReason
         self.usage = usage
@@ -85,6 +88,7 @@ public struct ChatCompletion: Sendable, Equatable {
     public var json: JSONValue {
         var message: JSONObject = ["role": "assistant", "content": content.map(JSONValue.string) ?? .null, "refusal": .null]
         if let reasoning = reasoningContent { message["reasoning_content"] = .string(reasoning) }
+        if let reasoningSignature { message["reasoning_signature"] = .string(reasoningSignature) }
         var finish = finishReason.rawValue
         if legacyFunctionCall, let call = toolCalls.first {
             message["function_call"] = ["name": .string(call.name), "arguments": .string(call.arguments)]

@@ -30,6 +30,10 @@ public enum ChatEvent: Sendable, Equatable {
     case textDelta(String)
     /// Reasoning text (`<think>` and the like), reported as `reasoning_content`.
     case reasoningDelta(String)
+    /// The provider's seal over the reasoning just sent (Anthropic's thinking `signature`),
+    /// reported as `reasoning_signature`. Opaque: a client that sends the reasoning back on the
+    /// next turn sends this with it, unchanged, or the provider cannot accept the reasoning.
+    case reasoningSignature(String)
     /// A tool call begins: sent once per call, before any of its argument fragments.
     case toolCallStarted(index: Int, id: String, name: String)
     /// A fragment of a tool call's JSON arguments; fragments concatenate to the full text.

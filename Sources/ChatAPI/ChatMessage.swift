@@ -73,9 +73,16 @@ public struct ChatMessage: Sendable, Equatable {
     public var refusal: String?
     /// Assistant reasoning text from an earlier turn, when a client sends it back.
     public var reasoningContent: String?
+    /// The provider's seal over `reasoningContent`, sent back unchanged (`reasoning_signature`,
+    /// Switchboard's extension; see `ChatEvent.reasoningSignature`).
+    public var reasoningSignature: String?
+    /// For `tool` messages: the result reports that the call failed (`is_error`, Switchboard's
+    /// extension, passed to providers that can mark a tool result as an error).
+    public var isError: Bool
 
     public init(role: Role, content: MessageContent?, name: String? = nil, toolCalls: [ToolCall] = [],
-                toolCallID: String? = nil, refusal: String? = nil, reasoningContent: String? = nil) {
+                toolCallID: String? = nil, refusal: String? = nil, reasoningContent: String? = nil,
+                reasoningSignature: String? = nil, isError: Bool = false) {
         self.role = role
         self.content = content
         self.name = name
@@ -83,6 +90,8 @@ public struct ChatMessage: Sendable, Equatable {
         self.toolCallID = toolCallID
         self.refusal = refusal
         self.reasoningContent = reasoningContent
+        self.reasoningSignature = reasoningSignature
+        self.isError = isError
     }
 
     public static func system(_ text: String) -> ChatMessage { ChatMessage(role: .system, content: .text(text)) }
@@ -111,6 +120,8 @@ extension ChatMessage {
         self.name = try r.string("name")
         self.refusal = try r.string("refusal")
         self.reasoningContent = try r.string("reasoning_content")
+        self.reasoningSignature = try r.string("reasoning_signature")
+        self.isError = role == .tool ? try r.bool("is_error") ?? false : false
         self.toolCallID = nil
         self.toolCalls = []
 

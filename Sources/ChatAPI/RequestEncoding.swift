@@ -41,6 +41,8 @@ extension ChatMessage {
         if let toolCallID { o["tool_call_id"] = .string(toolCallID) }
         if let refusal { o["refusal"] = .string(refusal) }
         if let reasoningContent { o["reasoning_content"] = .string(reasoningContent) }
+        if let reasoningSignature { o["reasoning_signature"] = .string(reasoningSignature) }
+        if isError { o["is_error"] = true }
         return .object(o)
     }
 }

@@ -83,6 +83,7 @@ extension ChatCompletion {
                                              systemFingerprint: try r.string("system_fingerprint")),
                 content: content,
                 reasoningContent: try message.string("reasoning_content") ?? message.string("reasoning"),
+                reasoningSignature: try message.string("reasoning_signature"),
                 toolCalls: calls,
                 finishReason: finish.flatMap(FinishReason.init(wire:)) ?? (calls.isEmpty ? .stop : .toolCalls),
                 usage: r.value("usage").map(TokenUsage.init(json:)) ?? TokenUsage(promptTokens: 0, completionTokens: 0))
@@ -93,6 +94,7 @@ extension ChatCompletion {
     public var events: [ChatEvent] {
         var out: [ChatEvent] = []
         if let reasoningContent, !reasoningContent.isEmpty { out.append(.reasoningDelta(reasoningContent)) }
+        if let reasoningSignature { out.append(.reasoningSignature(reasoningSignature)) }
         if let content, !content.isEmpty { out.append(.textDelta(content)) }
         for (index, call) in toolCalls.enumerated() {
             out.append(.toolCallStarted(index: index, id: call.id, name: call.name))
@@ -160,6 +162,7 @@ public struct ChunkDecoder: Sendable {
                 if let reasoning = try delta.string("reasoning_content") ?? delta.string("reasoning"), !reasoning.isEmpty {
                     out.append(.reasoningDelta(reasoning))
                 }
+                if let signature = try delta.string("reasoning_signature") { out.append(.reasoningSignature(signature)) }
                 if let text = try delta.string("content"), !text.isEmpty { out.append(.textDelta(text)) }
                 for (i, call) in (try delta.array("tool_calls") ?? []).enumerated() {
                     out += try callEvents(FieldReader(call, path: "\(delta.param("tool_calls"))[\(i)]"))

@@ -32,6 +32,8 @@ public struct ChunkEncoder: Sendable {
             if !text.isEmpty { out.append(chunk(delta: ["content": .string(text)], finish: nil)) }
         case .reasoningDelta(let text):
             if !text.isEmpty { out.append(chunk(delta: ["reasoning_content": .string(text)], finish: nil)) }
+        case .reasoningSignature(let signature):
+            out.append(chunk(delta: ["reasoning_signature": .string(signature)], finish: nil))
         case .toolCallStarted(let index, let id, let name):
             calledTools = true
             if legacyFunctionCall {
@@ -76,6 +78,7 @@ public struct ChunkEncoder: Sendable {
 public struct CompletionAssembler: Sendable {
     public private(set) var text = ""
     public private(set) var reasoning = ""
+    public private(set) var reasoningSignature: String?
     public private(set) var toolCalls: [ToolCall] = []
     public private(set) var finish: (reason: FinishReason, usage: TokenUsage)?
 
@@ -85,6 +88,7 @@ public struct CompletionAssembler: Sendable {
         switch event {
         case .textDelta(let t): text += t
         case .reasoningDelta(let t): reasoning += t
+        case .reasoningSignature(let s): reasoningSignature = s
         case .toolCallStarted(let index, let id, let name):
             precondition(index == toolCalls.count, "tool calls must start in index order")
             toolCalls.append(ToolCall(id: id, name: name, arguments: ""))
@@ -107,7 +111,7 @@ public struct CompletionAssembler: Sendable {
         return ChatCompletion(
             identity: identity,
             content: text.isEmpty && !toolCalls.isEmpty ? nil : text,
-            reasoningContent: reasoning.isEmpty ? nil : reasoning,
+            reasoningContent: reasoning.isEmpty ? nil : reasoning, reasoningSignature: reasoningSignature,
             toolCalls: toolCalls, finishReason: finish.reason, usage: finish.usage,
             legacyFunctionCall: legacyFunctionCall)
     }

@@ -13,6 +13,11 @@ import Yams
 ///     api_key_env: XAI_API_KEY
 ///     capabilities: { named_tool_choice: false }
 ///     fallbacks: [smollm2]
+///   - model: "claude-*"
+///     provider: anthropic            # Anthropic's Messages API
+///     base_url: https://api.anthropic.com
+///     api_key_env: ANTHROPIC_API_KEY
+///     max_tokens: 4096               # sent when a request gives none (Anthropic requires it)
 /// ```
 ///
 /// Wiring a route to a backend is the CLI's job (it knows every backend kind); this type only
@@ -27,9 +32,11 @@ public struct GatewayConfiguration: Decodable, Sendable, Equatable {
         public var model: String
         /// A local GGUF: `default` for the embedded model, or a path.
         public var local: String?
-        /// The upstream's API family: `openai` (any OpenAI-compatible API) for now.
+        /// The upstream's API family: `openai` (any OpenAI-compatible API, the default) or
+        /// `anthropic` (the Messages API).
         public var provider: String?
-        /// The upstream's base URL, up to `/chat/completions`; `upstreams` lists several.
+        /// The upstream's base URL: up to `/chat/completions` for `openai`, up to
+        /// `/v1/messages` for `anthropic`; `upstreams` lists several.
         public var baseURL: String?
         /// Further base URLs serving the same model: a pool, balanced by least in-flight.
         public var upstreams: [String]?
@@ -46,12 +53,18 @@ public struct GatewayConfiguration: Decodable, Sendable, Equatable {
         public var capabilities: Capabilities?
         /// Local routes: context size in tokens.
         public var contextSize: Int?
+        /// Anthropic routes: `max_tokens` for requests that give none.
+        public var maxTokens: Int?
+
+        /// The API families a hosted route may name in `provider`.
+        public static let providers = ["openai", "anthropic"]
 
         /// A hosted route over `upstreams` (what `--route` flags make).
-        public init(model: String, upstreams: [String], apiKeyEnv: String?) {
+        public init(model: String, upstreams: [String], apiKeyEnv: String?, provider: String? = nil) {
             self.model = model
             self.upstreams = upstreams
             self.apiKeyEnv = apiKeyEnv
+            self.provider = provider
         }
 
         /// A local GGUF route (what `--model`/`--alias` make).
@@ -63,6 +76,7 @@ public struct GatewayConfiguration: Decodable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey {
             case model, local, provider, upstreams, aliases, fallbacks, timeout, retries, capabilities
             case baseURL = "base_url", apiKeyEnv = "api_key_env", upstreamModel = "upstream_model", contextSize = "context_size"
+            case maxTokens = "max_tokens"
         }
 
         /// Every base URL of this route.
@@ -82,8 +96,11 @@ public struct GatewayConfiguration: Decodable, Sendable, Equatable {
             case parallelToolCalls = "parallel_tool_calls", strict, streamUsage = "stream_usage"
         }
 
-        public var resolved: BackendCapabilities {
-            var c = BackendCapabilities()
+        public var resolved: BackendCapabilities { resolved(over: BackendCapabilities()) }
+
+        /// These settings over a provider's own defaults.
+        public func resolved(over defaults: BackendCapabilities) -> BackendCapabilities {
+            var c = defaults
             if let namedToolChoice { c.namedToolChoice = namedToolChoice }
             if let requiredToolChoice { c.requiredToolChoice = requiredToolChoice }
             if let parallelToolCalls { c.parallelToolCalls = parallelToolCalls }
@@ -134,14 +151,20 @@ public struct GatewayConfiguration: Decodable, Sendable, Equatable {
             let at = "routes[\(i)] (\(route.model))"
             if route.model.isEmpty { throw Invalid(description: "\(at): 'model' is empty") }
             if route.local != nil {
-                if !route.baseURLs.isEmpty || route.provider != nil {
+                if !route.baseURLs.isEmpty || route.provider != nil || route.maxTokens != nil {
                     throw Invalid(description: "\(at): a route is either 'local' or hosted ('base_url'), not both")
                 }
                 if route.model.contains("*") { throw Invalid(description: "\(at): a local route serves one exact id, not a pattern") }
             } else {
                 guard !route.baseURLs.isEmpty else { throw Invalid(description: "\(at): needs 'local' or 'base_url'") }
-                guard (route.provider ?? "openai") == "openai" else {
-                    throw Invalid(description: "\(at): unknown provider '\(route.provider!)'; supported: 'openai' (any OpenAI-compatible API)")
+                guard RouteEntry.providers.contains(route.provider ?? "openai") else {
+                    throw Invalid(description: "\(at): unknown provider '\(route.provider!)'; supported: 'openai' (any OpenAI-compatible API), 'anthropic' (the Messages API)")
+                }
+                if route.maxTokens != nil, route.provider != "anthropic" {
+                    throw Invalid(description: "\(at): 'max_tokens' is a setting of 'anthropic' routes")
+                }
+                if let maxTokens = route.maxTokens, maxTokens < 1 {
+                    throw Invalid(description: "\(at): 'max_tokens' must be at least 1")
                 }
                 for url in route.baseURLs {
                     guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {

@@ -57,25 +57,18 @@ public struct OpenAICompatibleBackend: ChatBackend, ModelCatalog {
         Self.dropReasoningContent(&body)
 
         let response = try await send(path: "/chat/completions", method: .POST, body: body, stream: upstream.stream)
-        guard upstream.stream else {
-            let json = try await UpstreamHTTPClient.readJSON(response, limit: configuration.maxResponseBytes)
-            return UpstreamHTTPClient.stream(of: try ChatCompletion(json: json).events)
-        }
-        return UpstreamHTTPClient.events(fromSSE: response.body, decoder: ChunkDecoder())
+        return try await UpstreamHTTPClient.events(of: response, streamed: upstream.stream, limit: configuration.maxResponseBytes,
+                                                   whole: { try ChatCompletion(json: $0).events }, decoder: ChunkDecoder())
     }
 
     /// The upstream's model ids (`GET {baseURL}/models`).
     public func modelIDs() async throws -> [String] {
-        let response = try await send(path: "/models", method: .GET, body: nil)
-        let json = try await UpstreamHTTPClient.readJSON(response, limit: 4 * 1024 * 1024)
-        return json["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+        try await UpstreamHTTPClient.modelIDs(from: send(path: "/models", method: .GET, body: nil))
     }
 
     /// Healthy when `GET {baseURL}/models` answers 2xx within 5 seconds.
     public func checkHealth() async -> Bool {
-        guard let response = try? await send(path: "/models", method: .GET, body: nil, timeout: .seconds(5)) else { return false }
-        _ = try? await response.body.collect(upTo: 4 * 1024 * 1024)
-        return true
+        await UpstreamHTTPClient.answered { try await send(path: "/models", method: .GET, body: nil, timeout: .seconds(5)) }
     }
 
     private func send(path: String, method: HTTPMethod, body: JSONValue?, stream: Bool = false,
@@ -86,13 +79,16 @@ public struct OpenAICompatibleBackend: ChatBackend, ModelCatalog {
                                    timeout: timeout ?? configuration.requestTimeout, secret: configuration.apiKey)
     }
 
-    /// `reasoning_content` of earlier turns is Switchboard's and DeepSeek's extension; OpenAI
-    /// and others may reject it, so it stays here.
+    /// `reasoning_content` of earlier turns is Switchboard's and DeepSeek's extension (and
+    /// `reasoning_signature`, `is_error` are Switchboard's); OpenAI and others may reject them,
+    /// so they stay here.
     private static func dropReasoningContent(_ body: inout JSONValue) {
         guard case .object(var o) = body, case .array(let messages)? = o["messages"] else { return }
         o["messages"] = .array(messages.map { message in
             guard case .object(var m) = message else { return message }
             m.removeValue(forKey: "reasoning_content")
+            m.removeValue(forKey: "reasoning_signature")
+            m.removeValue(forKey: "is_error")
             return .object(m)
         })
         body = .object(o)

@@ -129,6 +129,27 @@ extension UpstreamHTTPClient {
         }
     }
 
+    /// An answer's events: the whole body read by `whole`, or the SSE stream by `decoder`.
+    static func events<Decoder: UpstreamStreamDecoder>(
+        of response: HTTPClientResponse, streamed: Bool, limit: Int, whole: (JSONValue) throws -> [ChatEvent], decoder: Decoder
+    ) async throws -> AsyncThrowingStream<ChatEvent, Error> {
+        guard streamed else { return stream(of: try whole(try await readJSON(response, limit: limit))) }
+        return events(fromSSE: response.body, decoder: decoder)
+    }
+
+    /// The model ids of a models list (`data[].id`, the shape OpenAI's and Anthropic's share).
+    static func modelIDs(from response: HTTPClientResponse) async throws -> [String] {
+        let json = try await readJSON(response, limit: 4 * 1024 * 1024)
+        return json["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+    }
+
+    /// Whether a health probe was answered 2xx (its body is read to free the connection).
+    static func answered(_ probe: () async throws -> HTTPClientResponse) async -> Bool {
+        guard let response = try? await probe() else { return false }
+        _ = try? await response.body.collect(upTo: 4 * 1024 * 1024)
+        return true
+    }
+
     /// A finished answer as a stream, as `ChatBackend.startCompletion` returns it.
     static func stream(of events: [ChatEvent]) -> AsyncThrowingStream<ChatEvent, Error> {
         AsyncThrowingStream { continuation in

@@ -5,8 +5,8 @@ import LocalEngine
 import Providers
 
 /// Turns configured routes (the `--config` file, `--route` flags) into the gateway's routes,
-/// each with its backends: local GGUF engines, or OpenAI-compatible upstreams over the one
-/// shared HTTP client.
+/// each with its backends: local GGUF engines, or hosted upstreams (OpenAI-compatible or
+/// Anthropic) over the one shared HTTP client.
 struct RouteWiring {
     let http: UpstreamHTTPClient
     let compileExecutor: CompileExecutor
@@ -24,10 +24,21 @@ struct RouteWiring {
             if let variable = entry.apiKeyEnv, key == nil {
                 throw CLIError("Route \(entry.model): the environment variable \(variable) (its API key) is not set.")
             }
-            let backends = entry.baseURLs.map {
-                OpenAICompatibleBackend(.init(baseURL: $0, apiKey: key, upstreamModel: entry.upstreamModel,
-                                              capabilities: entry.capabilities?.resolved ?? BackendCapabilities()),
-                                        http: http)
+            let backends: [any ChatBackend & ModelCatalog]
+            if entry.provider == "anthropic" {
+                backends = entry.baseURLs.map {
+                    var configuration = AnthropicBackend.Configuration(
+                        baseURL: $0, apiKey: key, upstreamModel: entry.upstreamModel,
+                        capabilities: entry.capabilities?.resolved(over: AnthropicBackend.defaultCapabilities) ?? AnthropicBackend.defaultCapabilities)
+                    if let maxTokens = entry.maxTokens { configuration.defaultMaxTokens = maxTokens }
+                    return AnthropicBackend(configuration, http: http)
+                }
+            } else {
+                backends = entry.baseURLs.map {
+                    OpenAICompatibleBackend(.init(baseURL: $0, apiKey: key, upstreamModel: entry.upstreamModel,
+                                                  capabilities: entry.capabilities?.resolved ?? BackendCapabilities()),
+                                            http: http)
+                }
             }
             route = Route(entry.model, backends: backends, timeout: .milliseconds(Int((entry.timeout ?? 600) * 1000)),
                           ownedBy: URL(string: entry.baseURLs[0])?.host ?? "upstream", catalog: backends[0])

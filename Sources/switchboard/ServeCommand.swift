@@ -74,7 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
     var configFile: String?
 
     @Option(name: .customLong("route"),
-            help: "PATTERN=URL: send model ids matching PATTERN (`*` wildcards) to that OpenAI-compatible base URL, model id unchanged (repeatable; the same PATTERN twice makes a pool).")
+            help: "PATTERN=URL: send model ids matching PATTERN (`*` wildcards) to that OpenAI-compatible base URL, model id unchanged (repeatable; the same PATTERN twice makes a pool). PATTERN=anthropic:URL routes to Anthropic's Messages API.")
     var routes: [String] = []
 
     @Option(name: .customLong("route-key-env"), help: "PATTERN=VAR: the environment variable holding that route's API key (repeatable).")
@@ -100,8 +100,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard !noLocal || !routes.isEmpty || configFile != nil else { throw ValidationError("--no-local needs at least one --route.") }
     }
 
-    /// `--route` and `--route-key-env` as (pattern, base URLs, key variable), in first-seen order.
-    func parsedRoutes() throws -> [(pattern: String, urls: [String], keyVariable: String?)] {
+    /// `--route` and `--route-key-env` as (pattern, base URLs, key variable, provider), in
+    /// first-seen order. A URL may name its provider first (`anthropic:https://…`).
+    func parsedRoutes() throws -> [(pattern: String, urls: [String], keyVariable: String?, provider: String?)] {
         func split(_ option: String, _ value: String) throws -> (String, String) {
             guard let eq = value.firstIndex(of: "="), eq != value.startIndex, value.index(after: eq) != value.endIndex else {
                 throw ValidationError("--\(option) takes PATTERN=VALUE, got '\(value)'.")
@@ -110,9 +111,20 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var order: [String] = []
         var urls: [String: [String]] = [:]
+        var providers: [String: String?] = [:]
         for value in routes {
-            let (pattern, url) = try split("route", value)
-            if urls[pattern] == nil { order.append(pattern) }
+            var (pattern, url) = try split("route", value)
+            var provider: String?
+            if let colon = url.firstIndex(of: ":"), GatewayConfiguration.RouteEntry.providers.contains(String(url[..<colon])) {
+                provider = String(url[..<colon])
+                url = String(url[url.index(after: colon)...])
+            }
+            if urls[pattern] == nil {
+                order.append(pattern)
+                providers[pattern] = provider
+            } else if providers[pattern] != provider {
+                throw ValidationError("--route \(pattern): every URL of one pattern must name the same provider.")
+            }
             urls[pattern, default: []].append(url)
         }
         var keys: [String: String] = [:]
@@ -121,7 +133,7 @@ struct ServeCommand: AsyncParsableCommand {
             guard urls[pattern] != nil else { throw ValidationError("--route-key-env \(pattern): no --route has that pattern.") }
             keys[pattern] = variable
         }
-        return order.map { ($0, urls[$0]!, keys[$0]) }
+        return order.map { ($0, urls[$0]!, keys[$0], providers[$0]!) }
     }
 
     /// After SIGTERM the process is gone within this many seconds, whatever is running.
@@ -152,7 +164,7 @@ struct ServeCommand: AsyncParsableCommand {
                 configuration.routes.append(.init(model: modelID, local: modelPath))
             }
             configuration.routes += try parsedRoutes().map {
-                .init(model: $0.pattern, upstreams: $0.urls, apiKeyEnv: $0.keyVariable)
+                .init(model: $0.pattern, upstreams: $0.urls, apiKeyEnv: $0.keyVariable, provider: $0.provider)
             }
             try configuration.validate()
         } catch let error as GatewayConfiguration.Invalid {

@@ -26,6 +26,35 @@ final class WireRoundTripTests: XCTestCase {
         XCTAssertNil(request.json["max_completion_tokens"])
     }
 
+    /// Switchboard's extensions: reasoning comes back with its provider's signature, and a tool
+    /// result may say the call failed; both read back, and are written out only when set.
+    func testReasoningSignatureAndToolErrorRoundTrip() throws {
+        let request = try ChatCompletionRequest(json: ["model": "m", "messages": [
+            ["role": "user", "content": "hi"],
+            ["role": "assistant", "reasoning_content": "r", "reasoning_signature": "sig", "tool_calls": [
+                ["id": "call_1", "type": "function", "function": ["name": "f", "arguments": "{}"]]]],
+            ["role": "tool", "tool_call_id": "call_1", "content": "boom", "is_error": true],
+        ]])
+        XCTAssertEqual(request.messages[1].reasoningSignature, "sig")
+        XCTAssertTrue(request.messages[2].isError)
+        XCTAssertEqual(try ChatCompletionRequest(json: request.json), request)
+        XCTAssertNil(request.json["messages"]?.arrayValue?.first?["is_error"])
+
+        var encoder = ChunkEncoder(identity: CompletionIdentity(id: "x", created: 1, model: "m"), includeUsage: false)
+        let chunks = encoder.chunks(for: .reasoningSignature("sig"))
+        XCTAssertEqual(chunks.last?["choices"]?.arrayValue?.first?["delta"]?["reasoning_signature"], "sig")
+        var decoder = ChunkDecoder()
+        XCTAssertEqual(try decoder.events(for: try XCTUnwrap(chunks.last)), [.reasoningSignature("sig")])
+
+        var assembler = CompletionAssembler()
+        for event: ChatEvent in [.reasoningDelta("r"), .reasoningSignature("sig"), .finished(reason: .stop, usage: TokenUsage(promptTokens: 1, completionTokens: 1))] {
+            assembler.add(event)
+        }
+        let completion = try XCTUnwrap(assembler.completion(identity: CompletionIdentity(id: "x", created: 1, model: "m")))
+        XCTAssertEqual(completion.json["choices"]?.arrayValue?.first?["message"]?["reasoning_signature"], "sig")
+        XCTAssertEqual(try ChatCompletion(json: completion.json).events.prefix(2), [.reasoningDelta("r"), .reasoningSignature("sig")])
+    }
+
     func testDefaultsAreLeftOut() throws {
         let request = try ChatCompletionRequest(json: ["model": "m", "messages": [["role": "user", "content": "hi"]]])
         XCTAssertEqual(request.json, ["model": "m", "messages": [["role": "user", "content": "hi"]]])

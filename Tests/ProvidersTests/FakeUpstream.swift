@@ -35,8 +35,10 @@ struct FakeReply: Sendable {
     }
 }
 
-/// An OpenAI-compatible upstream on loopback that answers from a script and records what it
-/// was sent. The last reply repeats once the others are used.
+/// An upstream on loopback that answers from a script and records what it was sent. The last
+/// reply repeats once the others are used. It speaks OpenAI's API (`/v1/chat/completions`) and
+/// Anthropic's (`/v1/messages`), where it first checks the request as strictly as Anthropic
+/// does (`AnthropicRules`) and answers a broken one with Anthropic's 400, as the real API would.
 final class FakeUpstream: Sendable {
     let port: Int
     private let script: Mutex<[FakeReply]>
@@ -45,6 +47,8 @@ final class FakeUpstream: Sendable {
     private let task: Task<Void, any Error>
 
     var baseURL: String { "http://127.0.0.1:\(port)/v1" }
+    /// Anthropic's base URL form: the part before `/v1/messages`.
+    var rootURL: String { "http://127.0.0.1:\(port)" }
     /// The request bodies received, in order.
     var received: [JSONValue] { requests.withLock { $0 } }
     /// Answers cut short because the client (the gateway) went away.
@@ -63,30 +67,18 @@ final class FakeUpstream: Sendable {
             let body = try await request.body.collect(upTo: 1 << 20)
             let upstream = box.upstream!
             upstream.requests.withLock { $0.append((try? JSONParser.parse(body.readableBytesView)) ?? .null) }
-            let reply = upstream.script.withLock { $0.count > 1 ? $0.removeFirst() : $0[0] }
-            if reply.delay > .zero { try await Task.sleep(for: reply.delay) }
-            var headers = HTTPFields()
-            for (name, value) in reply.headers { headers[HTTPField.Name(name)!] = value }
-            return Response(status: .init(code: reply.status), headers: headers, body: ResponseBody { writer in
-                for piece in reply.pieces { try await writer.write(ByteBuffer(string: piece)) }
-                if reply.cut {
-                    // After the pieces have had time to arrive: a cut that also swallowed them
-                    // would test the client's buffering, not the cut.
-                    try await Task.sleep(for: .milliseconds(100))
-                    throw CancellationError()
-                }
-                for _ in 0..<reply.trickle {
-                    try await Task.sleep(for: .milliseconds(50))
-                    do {
-                        try await writer.write(ByteBuffer(string: SSE.event(Wire.text("."))))
-                    } catch {
-                        upstream.disconnects.withLock { $0 += 1 }
-                        throw error
-                    }
-                }
-                if let stall = reply.stall { try await Task.sleep(for: stall) }
-                try await writer.finish(nil)
-            })
+            return try await upstream.answer()
+        }
+        router.post("/v1/messages") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let upstream = box.upstream!
+            let json = (try? JSONParser.parse(body.readableBytesView)) ?? .null
+            upstream.requests.withLock { $0.append(json) }
+            if let (status, type, message) = AnthropicRules.problem(headers: request.headers, body: json) {
+                return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(
+                    string: (["type": "error", "error": ["type": .string(type), "message": .string(message)]] as JSONValue).serialized())))
+            }
+            return try await upstream.answer()
         }
         router.get("/v1/models") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"],
@@ -102,6 +94,34 @@ final class FakeUpstream: Sendable {
         let upstream = FakeUpstream(port: port, replies: replies, task: task)
         box.upstream = upstream
         return upstream
+    }
+
+    /// The next scripted reply.
+    private func answer() async throws -> Response {
+        let reply = script.withLock { $0.count > 1 ? $0.removeFirst() : $0[0] }
+        if reply.delay > .zero { try await Task.sleep(for: reply.delay) }
+        var headers = HTTPFields()
+        for (name, value) in reply.headers { headers[HTTPField.Name(name)!] = value }
+        return Response(status: .init(code: reply.status), headers: headers, body: ResponseBody { writer in
+            for piece in reply.pieces { try await writer.write(ByteBuffer(string: piece)) }
+            if reply.cut {
+                // After the pieces have had time to arrive: a cut that also swallowed them
+                // would test the client's buffering, not the cut.
+                try await Task.sleep(for: .milliseconds(100))
+                throw CancellationError()
+            }
+            for _ in 0..<reply.trickle {
+                try await Task.sleep(for: .milliseconds(50))
+                do {
+                    try await writer.write(ByteBuffer(string: SSE.event(Wire.text("."))))
+                } catch {
+                    self.disconnects.withLock { $0 += 1 }
+                    throw error
+                }
+            }
+            if let stall = reply.stall { try await Task.sleep(for: stall) }
+            try await writer.finish(nil)
+        })
     }
 
     func stop() { task.cancel() }

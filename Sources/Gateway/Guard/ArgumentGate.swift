@@ -44,7 +44,7 @@ struct ArgumentGate {
         case .finished(let reason, _):
             // A call cut by the token limit is not validated, so what was held is dropped.
             return (reason == .length ? [] : released()) + [event]
-        case .textDelta, .reasoningDelta:
+        case .textDelta, .reasoningDelta, .reasoningSignature:
             return [event]
         }
     }

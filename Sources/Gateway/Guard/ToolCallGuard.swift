@@ -47,7 +47,7 @@ public struct ToolCallGuard: Sendable {
             if reason == .length { open = nil; return }
             try closeOpenCall()
             if plan.mode == .mandatory && callCount == 0 { throw violation("no tool call although tool_choice requires one") }
-        case .textDelta, .reasoningDelta:
+        case .textDelta, .reasoningDelta, .reasoningSignature:
             break
         }
     }
