@@ -1,6 +1,7 @@
 // GatewayBench: the loopback mock upstream for scripts/bench-gateway (issue 9, "Benchmark").
 //
 //   GatewayBench mock --port N [--host 127.0.0.1] [--threads 1]
+//   GatewayBench client URL CONCURRENCY BODY   (AsyncHTTPClient alone: see ClientFloor.swift)
 //
 // Answers `POST /v1/chat/completions` at once with one fixed `chat.completion` carrying a
 // get_weather tool call, and `GET /v1/models` with a fixed list; keep-alive throughout.
@@ -103,17 +104,16 @@ final class MockHandler: ChannelInboundHandler {
 
 func usage() -> Never {
     print("usage: GatewayBench mock --port N [--host 127.0.0.1] [--threads 1]")
+    print("       GatewayBench client URL CONCURRENCY BODY")
     exit(2)
 }
 
 var args = Array(CommandLine.arguments.dropFirst())
-if args.first == "client", args.count >= 2 {
-    let url = args[1]
-    let concurrency = args.count > 2 ? Int(args[2]) ?? 32 : 32
-    let body = #"{"model":"bench-model","messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"What is the weather in Paris?"}],"tools":[{"type":"function","function":{"name":"get_weather","description":"Current weather for a city.","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}}],"stream":false}"#
+if args.first == "client", args.count == 4, let concurrency = Int(args[2]) {
     let finished = DispatchSemaphore(value: 0)
+    // Detached: top-level code is main-actor isolated, and the main thread waits below.
     Task.detached {
-        do { try await runClientFloor(url: url, body: body, concurrency: concurrency, seconds: 6) } catch { print("client: \(error)") }
+        do { try await runClientFloor(url: args[1], body: args[3], concurrency: concurrency, seconds: 6) } catch { print("client: \(error)") }
         finished.signal()
     }
     finished.wait()
