@@ -96,8 +96,6 @@ public struct GatewayConfiguration: Decodable, Sendable, Equatable {
             case parallelToolCalls = "parallel_tool_calls", strict, streamUsage = "stream_usage"
         }
 
-        public var resolved: BackendCapabilities { resolved(over: BackendCapabilities()) }
-
         /// These settings over a provider's own defaults.
         public func resolved(over defaults: BackendCapabilities) -> BackendCapabilities {
             var c = defaults

@@ -12,35 +12,10 @@ import NIOHTTP1
 /// (the guard rewrites around it), and the chunk decoder reads every streaming style seen
 /// (whole calls in one chunk, repeated index 0, missing ids).
 public struct OpenAICompatibleBackend: ChatBackend, ModelCatalog {
-    public struct Configuration: Sendable {
-        /// `https://api.x.ai/v1`: the path up to, not including, `/chat/completions`.
-        public var baseURL: String
-        /// Sent as `Authorization: Bearer …`; never logged, never sent anywhere else.
-        public var apiKey: String?
-        /// The upstream's name for the model; nil sends the id the client asked for.
-        public var upstreamModel: String?
-        public var capabilities: BackendCapabilities
-        /// Longest a single upstream request may take, from connecting to the last byte.
-        public var requestTimeout: Duration
-        /// Largest non-streaming response body accepted.
-        public var maxResponseBytes: Int
-
-        public init(baseURL: String, apiKey: String? = nil, upstreamModel: String? = nil,
-                    capabilities: BackendCapabilities = BackendCapabilities(),
-                    requestTimeout: Duration = .seconds(600), maxResponseBytes: Int = 32 * 1024 * 1024) {
-            self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-            self.apiKey = apiKey
-            self.upstreamModel = upstreamModel
-            self.capabilities = capabilities
-            self.requestTimeout = requestTimeout
-            self.maxResponseBytes = maxResponseBytes
-        }
-    }
-
-    public let configuration: Configuration
+    public let configuration: UpstreamConfiguration
     private let http: UpstreamHTTPClient
 
-    public init(_ configuration: Configuration, http: UpstreamHTTPClient) {
+    public init(_ configuration: UpstreamConfiguration, http: UpstreamHTTPClient) {
         self.configuration = configuration
         self.http = http
     }

@@ -24,20 +24,17 @@ struct RouteWiring {
             if let variable = entry.apiKeyEnv, key == nil {
                 throw CLIError("Route \(entry.model): the environment variable \(variable) (its API key) is not set.")
             }
-            let backends: [any ChatBackend & ModelCatalog]
-            if entry.provider == "anthropic" {
-                backends = entry.baseURLs.map {
-                    var configuration = AnthropicBackend.Configuration(
-                        baseURL: $0, apiKey: key, upstreamModel: entry.upstreamModel,
-                        capabilities: entry.capabilities?.resolved(over: AnthropicBackend.defaultCapabilities) ?? AnthropicBackend.defaultCapabilities)
-                    if let maxTokens = entry.maxTokens { configuration.defaultMaxTokens = maxTokens }
-                    return AnthropicBackend(configuration, http: http)
-                }
-            } else {
-                backends = entry.baseURLs.map {
-                    OpenAICompatibleBackend(.init(baseURL: $0, apiKey: key, upstreamModel: entry.upstreamModel,
-                                                  capabilities: entry.capabilities?.resolved ?? BackendCapabilities()),
-                                            http: http)
+            let provider = entry.provider ?? "openai"
+            let backends = try entry.baseURLs.map { url throws -> any ChatBackend & ModelCatalog in
+                switch provider {
+                case "anthropic":
+                    let defaults = AnthropicBackend.defaultCapabilities
+                    return AnthropicBackend(upstream(url, entry, key: key, defaults: defaults),
+                                            defaultMaxTokens: entry.maxTokens, http: http)
+                case "openai":
+                    return OpenAICompatibleBackend(upstream(url, entry, key: key, defaults: BackendCapabilities()), http: http)
+                default:
+                    throw CLIError("Route \(entry.model): unknown provider '\(provider)'.")
                 }
             }
             route = Route(entry.model, backends: backends, timeout: .milliseconds(Int((entry.timeout ?? 600) * 1000)),
@@ -47,6 +44,13 @@ struct RouteWiring {
         route.fallbacks = entry.fallbacks ?? []
         if let retries = entry.retries { route.retry.maxRetries = retries }
         return route
+    }
+
+    /// One upstream of a hosted route: the route's settings over the provider's default capabilities.
+    private func upstream(_ url: String, _ entry: GatewayConfiguration.RouteEntry, key: String?,
+                          defaults: BackendCapabilities) -> UpstreamConfiguration {
+        UpstreamConfiguration(baseURL: url, apiKey: key, upstreamModel: entry.upstreamModel,
+                              capabilities: entry.capabilities?.resolved(over: defaults) ?? defaults)
     }
 
     /// A local GGUF engine: `default` is the embedded model from scripts/bootstrap.

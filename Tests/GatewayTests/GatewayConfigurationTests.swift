@@ -22,8 +22,8 @@ final class GatewayConfigurationTests: XCTestCase {
         XCTAssertEqual(configuration.routes[1].apiKeyEnv, "XAI_API_KEY")
         XCTAssertEqual(configuration.routes[1].fallbacks, ["smollm2"])
         XCTAssertEqual(configuration.routes[2].baseURLs.count, 2)
-        XCTAssertEqual(configuration.routes[2].capabilities?.resolved.namedToolChoice, false)
-        XCTAssertEqual(configuration.routes[2].capabilities?.resolved.requiredToolChoice, true)
+        XCTAssertEqual(configuration.routes[2].capabilities?.resolved(over: BackendCapabilities()).namedToolChoice, false)
+        XCTAssertEqual(configuration.routes[2].capabilities?.resolved(over: BackendCapabilities()).requiredToolChoice, true)
         XCTAssertEqual(configuration.routes[3].provider, "anthropic")
         XCTAssertEqual(configuration.routes[3].maxTokens, 4096)
     }

@@ -12,7 +12,7 @@ final class AnthropicRouteTests: XCTestCase {
     static let http = UpstreamHTTPClient(environment: [:])
 
     static func route(_ upstream: FakeUpstream, retries: Int = 2) -> Route {
-        Route("claude-*", backends: [AnthropicBackend(.init(baseURL: upstream.rootURL, apiKey: "sk-ant-test-secret"), http: http)],
+        Route("claude-*", backends: [AnthropicBackend(.init(baseURL: upstream.rootURL, apiKey: "sk-ant-test-secret", capabilities: AnthropicBackend.defaultCapabilities), http: http)],
               retry: RetryPolicy(maxRetries: retries, baseDelay: .milliseconds(10), maxDelay: .milliseconds(50)),
               timeout: .seconds(20))
     }
@@ -172,7 +172,7 @@ final class AnthropicRouteTests: XCTestCase {
     func testModelsAreListed() async throws {
         let upstream = try await FakeUpstream.start([.json([:])])
         defer { upstream.stop() }
-        let backend = AnthropicBackend(.init(baseURL: upstream.rootURL + "/", apiKey: "k"), http: Self.http)
+        let backend = AnthropicBackend(.init(baseURL: upstream.rootURL + "/", apiKey: "k", capabilities: AnthropicBackend.defaultCapabilities), http: Self.http)
         let ids = try await backend.modelIDs()
         XCTAssertEqual(ids, ["grok-4", "grok-3-mini", "other"])
         XCTAssertFalse(backend.capabilities.strict, "the guard enforces strict schemas for Anthropic")

@@ -10,34 +10,6 @@ import NIOHTTP1
 /// shared `UpstreamHTTPClient` exchange. Error bodies (`{"type":"error","error":{…}}`) keep
 /// their status; 429, 5xx and Anthropic's 529 `overloaded_error` are retryable.
 public struct AnthropicBackend: ChatBackend, ModelCatalog {
-    public struct Configuration: Sendable {
-        /// `https://api.anthropic.com`: the URL up to, not including, `/v1/messages`.
-        public var baseURL: String
-        /// Sent as `x-api-key`; never logged, never sent anywhere else.
-        public var apiKey: String?
-        /// The upstream's name for the model; nil sends the id the client asked for.
-        public var upstreamModel: String?
-        /// `max_tokens` when the client gives none: Anthropic requires it on every request.
-        public var defaultMaxTokens: Int
-        public var capabilities: BackendCapabilities
-        /// Longest a single upstream request may take, from connecting to the last byte.
-        public var requestTimeout: Duration
-        /// Largest non-streaming response body accepted.
-        public var maxResponseBytes: Int
-
-        public init(baseURL: String, apiKey: String? = nil, upstreamModel: String? = nil, defaultMaxTokens: Int = 4096,
-                    capabilities: BackendCapabilities = AnthropicBackend.defaultCapabilities,
-                    requestTimeout: Duration = .seconds(600), maxResponseBytes: Int = 32 * 1024 * 1024) {
-            self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-            self.apiKey = apiKey
-            self.upstreamModel = upstreamModel
-            self.defaultMaxTokens = defaultMaxTokens
-            self.capabilities = capabilities
-            self.requestTimeout = requestTimeout
-            self.maxResponseBytes = maxResponseBytes
-        }
-    }
-
     /// What the Messages API honours: every `tool_choice` form and `disable_parallel_tool_use`,
     /// but no `strict` tools or `response_format`, which the guard enforces instead.
     public static var defaultCapabilities: BackendCapabilities {
@@ -49,11 +21,16 @@ public struct AnthropicBackend: ChatBackend, ModelCatalog {
     /// The API version this adapter speaks (`anthropic-version`).
     public static let apiVersion = "2023-06-01"
 
-    public let configuration: Configuration
+    public let configuration: UpstreamConfiguration
+    /// `max_tokens` when the client gives none: Anthropic requires it on every request.
+    public let defaultMaxTokens: Int
     private let http: UpstreamHTTPClient
 
-    public init(_ configuration: Configuration, http: UpstreamHTTPClient) {
+    /// `configuration.baseURL` is the URL up to, not including, `/v1/messages`; its capabilities
+    /// are usually `defaultCapabilities` with a route's own settings over them.
+    public init(_ configuration: UpstreamConfiguration, defaultMaxTokens: Int? = nil, http: UpstreamHTTPClient) {
         self.configuration = configuration
+        self.defaultMaxTokens = defaultMaxTokens ?? 4096
         self.http = http
     }
 
@@ -64,7 +41,7 @@ public struct AnthropicBackend: ChatBackend, ModelCatalog {
     public func startCompletion(_ request: ChatCompletionRequest) async throws -> AsyncThrowingStream<ChatEvent, Error> {
         var upstream = request
         if let model = configuration.upstreamModel { upstream.model = model }
-        let body = try AnthropicRequest.body(for: upstream, defaultMaxTokens: configuration.defaultMaxTokens)
+        let body = try AnthropicRequest.body(for: upstream, defaultMaxTokens: defaultMaxTokens)
         let answerTool = AnthropicRequest.answerTool(for: upstream)?.name
         let response = try await send(path: "/v1/messages", method: .POST, body: body, stream: upstream.stream)
         return try await UpstreamHTTPClient.events(of: response, streamed: upstream.stream, limit: configuration.maxResponseBytes,
