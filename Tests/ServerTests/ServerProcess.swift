@@ -31,7 +31,7 @@ final class ServerProcess: @unchecked Sendable {
         process.executableURL = Self.binary
         process.arguments = ["serve", "--port", String(port), "--log-level", "debug"] + arguments
         logURL = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-test-\(port).log")
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
         process.standardOutput = log
         process.standardError = log
