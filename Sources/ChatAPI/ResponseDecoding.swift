@@ -22,7 +22,8 @@ extension APIError {
         let fallbackType = status == 429 ? "rate_limit_error" : status >= 500 ? "server_error" : "invalid_request_error"
         self.init(status: status, message: message, type: error?["type"]?.stringValue ?? fallbackType,
                   param: error?["param"]?.stringValue,
-                  code: error?["code"].flatMap { $0.stringValue ?? $0.intValue.map(String.init) })
+                  // Google's errors carry the HTTP status as `code` and the name as `status`.
+                  code: error?["code"]?.stringValue ?? error?["status"]?.stringValue ?? error?["code"]?.intValue.map(String.init))
     }
 }
 

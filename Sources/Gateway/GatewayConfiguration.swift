@@ -18,6 +18,10 @@ import Yams
 ///     base_url: https://api.anthropic.com
 ///     api_key_env: ANTHROPIC_API_KEY
 ///     max_tokens: 4096               # sent when a request gives none (Anthropic requires it)
+///   - model: "gemini-*"
+///     provider: gemini               # Google's Gemini API (generateContent)
+///     base_url: https://generativelanguage.googleapis.com
+///     api_key_env: GEMINI_API_KEY
 /// ```
 ///
 /// Wiring a route to a backend is the CLI's job (it knows every backend kind); this type only
@@ -32,11 +36,11 @@ public struct GatewayConfiguration: Decodable, Sendable, Equatable {
         public var model: String
         /// A local GGUF: `default` for the embedded model, or a path.
         public var local: String?
-        /// The upstream's API family: `openai` (any OpenAI-compatible API, the default) or
-        /// `anthropic` (the Messages API).
+        /// The upstream's API family: `openai` (any OpenAI-compatible API, the default),
+        /// `anthropic` (the Messages API) or `gemini` (Google's Gemini API).
         public var provider: String?
         /// The upstream's base URL: up to `/chat/completions` for `openai`, up to
-        /// `/v1/messages` for `anthropic`; `upstreams` lists several.
+        /// `/v1/messages` for `anthropic`, up to `/v1beta` for `gemini`; `upstreams` lists several.
         public var baseURL: String?
         /// Further base URLs serving the same model: a pool, balanced by least in-flight.
         public var upstreams: [String]?
@@ -57,7 +61,7 @@ public struct GatewayConfiguration: Decodable, Sendable, Equatable {
         public var maxTokens: Int?
 
         /// The API families a hosted route may name in `provider`.
-        public static let providers = ["openai", "anthropic"]
+        public static let providers = ["openai", "anthropic", "gemini"]
 
         /// A hosted route over `upstreams` (what `--route` flags make).
         public init(model: String, upstreams: [String], apiKeyEnv: String?, provider: String? = nil) {
@@ -156,7 +160,7 @@ public struct GatewayConfiguration: Decodable, Sendable, Equatable {
             } else {
                 guard !route.baseURLs.isEmpty else { throw Invalid(description: "\(at): needs 'local' or 'base_url'") }
                 guard RouteEntry.providers.contains(route.provider ?? "openai") else {
-                    throw Invalid(description: "\(at): unknown provider '\(route.provider!)'; supported: 'openai' (any OpenAI-compatible API), 'anthropic' (the Messages API)")
+                    throw Invalid(description: "\(at): unknown provider '\(route.provider!)'; supported: 'openai' (any OpenAI-compatible API), 'anthropic' (the Messages API), 'gemini' (Google's Gemini API)")
                 }
                 if route.maxTokens != nil, route.provider != "anthropic" {
                     throw Invalid(description: "\(at): 'max_tokens' is a setting of 'anthropic' routes")

@@ -31,28 +31,26 @@ public struct OpenAICompatibleBackend: ChatBackend, ModelCatalog {
         var body = upstream.json
         Self.dropReasoningContent(&body)
 
-        let response = try await send(path: "/chat/completions", method: .POST, body: body, stream: upstream.stream)
+        let response = try await http.send(to: configuration, path: "/chat/completions", method: .POST,
+                                           auth: auth, body: body, stream: upstream.stream)
         return try await UpstreamHTTPClient.events(of: response, streamed: upstream.stream, limit: configuration.maxResponseBytes,
                                                    whole: { try ChatCompletion(json: $0).events }, decoder: ChunkDecoder())
     }
 
     /// The upstream's model ids (`GET {baseURL}/models`).
     public func modelIDs() async throws -> [String] {
-        try await UpstreamHTTPClient.modelIDs(from: send(path: "/models", method: .GET, body: nil))
+        try await UpstreamHTTPClient.modelIDs(from: http.send(to: configuration, path: "/models", method: .GET, auth: auth, body: nil))
     }
 
     /// Healthy when `GET {baseURL}/models` answers 2xx within 5 seconds.
     public func checkHealth() async -> Bool {
-        await UpstreamHTTPClient.answered { try await send(path: "/models", method: .GET, body: nil, timeout: .seconds(5)) }
+        await UpstreamHTTPClient.answered {
+            try await http.send(to: configuration, path: "/models", method: .GET, auth: auth, body: nil, timeout: .seconds(5))
+        }
     }
 
-    private func send(path: String, method: HTTPMethod, body: JSONValue?, stream: Bool = false,
-                      timeout: Duration? = nil) async throws -> HTTPClientResponse {
-        var headers = [("Accept", stream ? "text/event-stream" : "application/json")]
-        if let apiKey = configuration.apiKey { headers.append(("Authorization", "Bearer \(apiKey)")) }
-        return try await http.send(url: configuration.baseURL + path, method: method, headers: headers, body: body,
-                                   timeout: timeout ?? configuration.requestTimeout, secret: configuration.apiKey)
-    }
+    /// The key as OpenAI-compatible APIs take it.
+    private var auth: [(String, String)] { configuration.apiKey.map { [("Authorization", "Bearer \($0)")] } ?? [] }
 
     /// `reasoning_content` of earlier turns is Switchboard's and DeepSeek's extension (and
     /// `reasoning_signature`, `is_error` are Switchboard's); OpenAI and others may reject them,

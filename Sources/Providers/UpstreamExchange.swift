@@ -60,6 +60,15 @@ extension UpstreamHTTPClient {
         return response
     }
 
+    /// Sends one request to `upstream`: `path` after its base URL, its timeout unless `timeout`
+    /// says otherwise, its key blanked out of errors; `auth` are the provider's key headers.
+    func send(to upstream: UpstreamConfiguration, path: String, method: HTTPMethod, auth: [(String, String)], body: JSONValue?,
+              stream: Bool = false, timeout: Duration? = nil) async throws -> HTTPClientResponse {
+        try await send(url: upstream.baseURL + path, method: method,
+                       headers: [("Accept", stream ? "text/event-stream" : "application/json")] + auth, body: body,
+                       timeout: timeout ?? upstream.requestTimeout, secret: upstream.apiKey)
+    }
+
     /// `text` with `secret` blanked out.
     static func redacted(_ text: String, _ secret: String?) -> String {
         guard let secret, secret.count >= 4 else { return text }

@@ -5,8 +5,8 @@ import LocalEngine
 import Providers
 
 /// Turns configured routes (the `--config` file, `--route` flags) into the gateway's routes,
-/// each with its backends: local GGUF engines, or hosted upstreams (OpenAI-compatible or
-/// Anthropic) over the one shared HTTP client.
+/// each with its backends: local GGUF engines, or hosted upstreams (OpenAI-compatible,
+/// Anthropic or Gemini) over the one shared HTTP client.
 struct RouteWiring {
     let http: UpstreamHTTPClient
     let compileExecutor: CompileExecutor
@@ -31,6 +31,8 @@ struct RouteWiring {
                     let defaults = AnthropicBackend.defaultCapabilities
                     return AnthropicBackend(upstream(url, entry, key: key, defaults: defaults),
                                             defaultMaxTokens: entry.maxTokens, http: http)
+                case "gemini":
+                    return GeminiBackend(upstream(url, entry, key: key, defaults: GeminiBackend.defaultCapabilities), http: http)
                 case "openai":
                     return OpenAICompatibleBackend(upstream(url, entry, key: key, defaults: BackendCapabilities()), http: http)
                 default:

@@ -74,7 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
     var configFile: String?
 
     @Option(name: .customLong("route"),
-            help: "PATTERN=URL: send model ids matching PATTERN (`*` wildcards) to that OpenAI-compatible base URL, model id unchanged (repeatable; the same PATTERN twice makes a pool). PATTERN=anthropic:URL routes to Anthropic's Messages API.")
+            help: "PATTERN=URL: send model ids matching PATTERN (`*` wildcards) to that OpenAI-compatible base URL, model id unchanged (repeatable; the same PATTERN twice makes a pool). PATTERN=anthropic:URL routes to Anthropic's Messages API, PATTERN=gemini:URL to Google's Gemini API.")
     var routes: [String] = []
 
     @Option(name: .customLong("route-key-env"), help: "PATTERN=VAR: the environment variable holding that route's API key (repeatable).")
@@ -101,7 +101,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     /// `--route` and `--route-key-env` as (pattern, base URLs, key variable, provider), in
-    /// first-seen order. A URL may name its provider first (`anthropic:https://…`).
+    /// first-seen order. A URL may name its provider first (`anthropic:https://…`, `gemini:https://…`).
     func parsedRoutes() throws -> [(pattern: String, urls: [String], keyVariable: String?, provider: String?)] {
         func split(_ option: String, _ value: String) throws -> (String, String) {
             guard let eq = value.firstIndex(of: "="), eq != value.startIndex, value.index(after: eq) != value.endIndex else {

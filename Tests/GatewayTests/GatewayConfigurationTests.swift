@@ -16,7 +16,7 @@ final class GatewayConfigurationTests: XCTestCase {
 
     func testReadmeExample() throws {
         let configuration = try GatewayConfiguration.parse(try Self.readmeExample())
-        XCTAssertEqual(configuration.routes.map(\.model), ["smollm2", "grok-*", "qwen-fleet", "claude-*"])
+        XCTAssertEqual(configuration.routes.map(\.model), ["smollm2", "grok-*", "qwen-fleet", "claude-*", "gemini-*"])
         XCTAssertEqual(configuration.routes[0].local, "default")
         XCTAssertEqual(configuration.routes[1].baseURLs, ["https://api.x.ai/v1"])
         XCTAssertEqual(configuration.routes[1].apiKeyEnv, "XAI_API_KEY")
@@ -26,6 +26,8 @@ final class GatewayConfigurationTests: XCTestCase {
         XCTAssertEqual(configuration.routes[2].capabilities?.resolved(over: BackendCapabilities()).requiredToolChoice, true)
         XCTAssertEqual(configuration.routes[3].provider, "anthropic")
         XCTAssertEqual(configuration.routes[3].maxTokens, 4096)
+        XCTAssertEqual(configuration.routes[4].provider, "gemini")
+        XCTAssertEqual(configuration.routes[4].baseURLs, ["https://generativelanguage.googleapis.com"])
     }
 
     func testJSONIsAccepted() throws {
@@ -42,6 +44,7 @@ final class GatewayConfigurationTests: XCTestCase {
             ("routes: [{model: a, base_url: 'ftp://x'}]", "not an http(s) URL"),
             ("routes: [{model: a, base_url: 'http://x', provider: bedrock}]", "unknown provider 'bedrock'"),
             ("routes: [{model: a, base_url: 'http://x', max_tokens: 100}]", "'max_tokens' is a setting of 'anthropic' routes"),
+            ("routes: [{model: a, base_url: 'http://x', provider: gemini, max_tokens: 100}]", "'max_tokens' is a setting of 'anthropic' routes"),
             ("routes: [{model: a, base_url: 'http://x', provider: anthropic, max_tokens: 0}]", "'max_tokens' must be at least 1"),
             ("routes: [{model: a, local: default}, {model: a, base_url: 'http://x'}]", "served by an earlier route"),
             ("routes: [{model: a, local: default, fallbacks: [b]}]", "fallback 'b' is not served"),

@@ -9,23 +9,9 @@ import XCTest
 /// OpenAI request must become exactly the Messages body expected, and each Messages answer,
 /// whole or streamed, exactly the events expected.
 final class AnthropicFixtureTests: XCTestCase {
-    /// Every fixture file, by name.
-    static func fixtures() throws -> [(name: String, json: JSONValue)] {
-        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/anthropic")
-        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".json") }.sorted()
-        return try names.map { name in
-            (name, try JSONParser.parse(String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)))
-        }
-    }
+    static func fixtures() throws -> [(name: String, json: JSONValue)] { try ProviderFixtures.all("anthropic") }
 
-    static func fixture(_ name: String) throws -> JSONValue {
-        try XCTUnwrap(fixtures().first { $0.name == name + ".json" }?.json)
-    }
-
-    /// A fixture's `anthropic_stream` lines as the SSE text Anthropic sends.
-    static func sseText(_ lines: JSONValue?) -> String {
-        (lines?.arrayValue ?? []).compactMap(\.stringValue).map { $0 + "\n" }.joined()
-    }
+    static func fixture(_ name: String) throws -> JSONValue { try ProviderFixtures.named(name, of: "anthropic") }
 
     func testFixturesAreThere() throws {
         XCTAssertEqual(try Self.fixtures().map(\.name), [
@@ -38,7 +24,7 @@ final class AnthropicFixtureTests: XCTestCase {
         for (name, fixture) in try Self.fixtures() {
             let request = try ChatCompletionRequest(json: try XCTUnwrap(fixture["openai_request"], name))
             let body = try AnthropicRequest.body(for: request, defaultMaxTokens: 4096)
-            XCTAssertEqual(Self.canonical(body), Self.canonical(try XCTUnwrap(fixture["anthropic_request"], name)), name)
+            XCTAssertEqual(ProviderFixtures.canonical(body), ProviderFixtures.canonical(try XCTUnwrap(fixture["anthropic_request"], name)), name)
         }
     }
 
@@ -47,7 +33,7 @@ final class AnthropicFixtureTests: XCTestCase {
         for (name, fixture) in try Self.fixtures() {
             guard let response = fixture["anthropic_response"] else { continue }
             let events = try AnthropicResponse.events(response, answerTool: try Self.answerTool(fixture))
-            XCTAssertEqual(events.map(Self.json), fixture["openai_events"]?.arrayValue, name)
+            XCTAssertEqual(events.map(ProviderFixtures.json), fixture["openai_events"]?.arrayValue, name)
             checked += 1
         }
         XCTAssertEqual(checked, 6)
@@ -57,7 +43,7 @@ final class AnthropicFixtureTests: XCTestCase {
         var checked = 0
         for (name, fixture) in try Self.fixtures() {
             guard fixture["anthropic_stream"] != nil else { continue }
-            XCTAssertEqual(Self.decode(Self.sseText(fixture["anthropic_stream"]), answerTool: try Self.answerTool(fixture)),
+            XCTAssertEqual(Self.decode(ProviderFixtures.sseText(fixture["anthropic_stream"]), answerTool: try Self.answerTool(fixture)),
                            fixture["openai_stream_events"]?.arrayValue, name)
             checked += 1
         }
@@ -66,7 +52,7 @@ final class AnthropicFixtureTests: XCTestCase {
 
     /// The same streams cut at every byte boundary decode the same.
     func testStreamsSplitAnywhere() throws {
-        let text = Self.sseText(try Self.fixture("thinking_tools")["anthropic_stream"])
+        let text = ProviderFixtures.sseText(try Self.fixture("thinking_tools")["anthropic_stream"])
         let whole = Self.decode(text)
         for cut in stride(from: 1, to: text.utf8.count, by: 7) {
             XCTAssertEqual(Self.decode(text, splitAt: cut), whole, "split at \(cut)")
@@ -163,63 +149,13 @@ final class AnthropicFixtureTests: XCTestCase {
 
     // MARK: - Helpers
 
-    /// What the stream decoder makes of `text`, fed in pieces of `splitAt` bytes: its events,
-    /// then the finish or the error, as the fixtures write them.
+    /// What the stream decoder makes of `text`, fed in pieces of `splitAt` bytes.
     static func decode(_ text: String, splitAt size: Int? = nil, answerTool: String? = nil) -> [JSONValue] {
-        var sse = SSEDecoder()
-        var decoder = AnthropicStreamDecoder(answerTool: answerTool)
-        var out: [JSONValue] = []
-        let bytes = Array(text.utf8)
-        do {
-            var start = 0
-            while start < bytes.count {
-                let end = min(bytes.count, start + (size ?? bytes.count))
-                for data in try sse.feed(bytes[start..<end]) {
-                    out += try decoder.events(for: try JSONParser.parse(data)).map(json)
-                }
-                start = end
-            }
-            out.append(json(try decoder.finish()))
-        } catch let error as UpstreamError {
-            out.append(errorJSON(error.apiError, retryable: error.retryable))
-        } catch let error as APIError {
-            out.append(errorJSON(error, retryable: false))
-        } catch {
-            out.append(["error": .string("\(error)")])
-        }
-        return out
+        ProviderFixtures.decode(text, with: AnthropicStreamDecoder(answerTool: answerTool), splitAt: size)
     }
 
     /// The answer tool the adapter would name for the fixture's request, as it decodes with.
     static func answerTool(_ fixture: JSONValue) throws -> String? {
         AnthropicRequest.answerTool(for: try ChatCompletionRequest(json: fixture["openai_request"] ?? [:]))?.name
-    }
-
-    static func errorJSON(_ error: APIError, retryable: Bool) -> JSONValue {
-        ["error": ["status": .int(error.status), "code": error.code.map(JSONValue.string) ?? .null, "retryable": .bool(retryable)]]
-    }
-
-    /// An event as the fixtures write it.
-    static func json(_ event: ChatEvent) -> JSONValue {
-        switch event {
-        case .textDelta(let text): return ["text": .string(text)]
-        case .reasoningDelta(let text): return ["reasoning": .string(text)]
-        case .reasoningSignature(let signature): return ["signature": .string(signature)]
-        case .toolCallStarted(let index, let id, let name): return ["call": ["index": .int(index), "id": .string(id), "name": .string(name)]]
-        case .toolCallArgumentsDelta(let index, let fragment): return ["arguments": ["index": .int(index), "fragment": .string(fragment)]]
-        case .finished(let reason, let usage):
-            return ["finish": ["reason": .string(reason.rawValue), "usage": [
-                "prompt_tokens": .int(usage.promptTokens), "completion_tokens": .int(usage.completionTokens),
-                "cached_tokens": .int(usage.cachedPromptTokens)]]]
-        }
-    }
-
-    /// `json` with every object's keys sorted, so bodies compare by content, not key order.
-    static func canonical(_ json: JSONValue) -> JSONValue {
-        switch json {
-        case .object(let o): return .object(JSONObject(uniqueKeysWithValues: o.keys.sorted().map { ($0, canonical(o[$0]!)) }))
-        case .array(let a): return .array(a.map(canonical))
-        default: return json
-        }
     }
 }

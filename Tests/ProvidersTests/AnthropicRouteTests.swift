@@ -21,15 +21,7 @@ final class AnthropicRouteTests: XCTestCase {
 
     /// A fixture's stream as the fake sends it: one write per SSE event.
     static func stream(_ fixture: JSONValue, _ key: String = "anthropic_stream") -> FakeReply {
-        let text = AnthropicFixtureTests.sseText(fixture[key])
-        return FakeReply(headers: ["Content-Type": "text/event-stream"],
-                         pieces: text.components(separatedBy: "\n\n").filter { !$0.isEmpty }.map { $0 + "\n\n" })
-    }
-
-    static func httpError(_ error: JSONValue) -> FakeReply {
-        var headers: [String: String] = [:]
-        for (name, value) in error["headers"]?.objectValue ?? [:] { headers[name] = value.stringValue }
-        return .json(error["body"] ?? [:], status: error["status"]?.intValue ?? 500, headers: headers)
+        ProviderFixtures.streamReply(fixture[key])
     }
 
     /// The fixture's request through the gateway; checks the fake got exactly the body expected.
@@ -40,7 +32,7 @@ final class AnthropicRouteTests: XCTestCase {
         let seen = try await gateway([Self.route(upstream)], [.object(request)])[0]
         upstream.stop()
         if stream == nil, let expected = fixture["anthropic_request"] {
-            XCTAssertEqual(upstream.received.first.map(AnthropicFixtureTests.canonical), AnthropicFixtureTests.canonical(expected))
+            XCTAssertEqual(upstream.received.first.map(ProviderFixtures.canonical), ProviderFixtures.canonical(expected))
         }
         return (seen, upstream)
     }
@@ -109,7 +101,7 @@ final class AnthropicRouteTests: XCTestCase {
         let fixture = try Self.fixture("overloaded")
         let errors = try XCTUnwrap(fixture["anthropic_http_errors"]?.arrayValue)
         let started = ContinuousClock.now
-        let (seen, upstream) = try await run(fixture, replies: errors.map(Self.httpError) + [Self.stream(fixture, "anthropic_retry_stream")])
+        let (seen, upstream) = try await run(fixture, replies: errors.map(ProviderFixtures.errorReply) + [Self.stream(fixture, "anthropic_retry_stream")])
         XCTAssertEqual(seen.events, ["text Hello!", "finish stop", "[DONE]"])
         XCTAssertEqual(upstream.received.count, 3)
         XCTAssertGreaterThanOrEqual(ContinuousClock.now - started, .seconds(1), "the 429's retry-after is waited out")
@@ -127,7 +119,7 @@ final class AnthropicRouteTests: XCTestCase {
     func testPersistentOverloadKeepsItsStatus() async throws {
         let fixture = try Self.fixture("overloaded")
         let error = try XCTUnwrap(fixture["anthropic_http_errors"]?.arrayValue?.first)
-        let (seen, upstream) = try await run(fixture, replies: [Self.httpError(error)])
+        let (seen, upstream) = try await run(fixture, replies: [ProviderFixtures.errorReply(error)])
         XCTAssertEqual(seen.status, 529)
         XCTAssertEqual(seen.json?["error"]?["type"], "overloaded_error")
         XCTAssertEqual(seen.json?["error"]?["message"], "Overloaded")

@@ -36,9 +36,10 @@ struct FakeReply: Sendable {
 }
 
 /// An upstream on loopback that answers from a script and records what it was sent. The last
-/// reply repeats once the others are used. It speaks OpenAI's API (`/v1/chat/completions`) and
-/// Anthropic's (`/v1/messages`), where it first checks the request as strictly as Anthropic
-/// does (`AnthropicRules`) and answers a broken one with Anthropic's 400, as the real API would.
+/// reply repeats once the others are used. It speaks OpenAI's API (`/v1/chat/completions`),
+/// Anthropic's (`/v1/messages`) and Gemini's (`/v1beta/models/{model}:generateContent`); for
+/// the last two it first checks the request as strictly as the provider does (`AnthropicRules`,
+/// `GeminiRules`) and answers a broken one with the provider's 400, as the real API would.
 final class FakeUpstream: Sendable {
     let port: Int
     private let script: Mutex<[FakeReply]>
@@ -79,6 +80,26 @@ final class FakeUpstream: Sendable {
                     string: (["type": "error", "error": ["type": .string(type), "message": .string(message)]] as JSONValue).serialized())))
             }
             return try await upstream.answer()
+        }
+        router.post("/v1beta/models/:call") { request, context -> Response in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let upstream = box.upstream!
+            let json = (try? JSONParser.parse(body.readableBytesView)) ?? .null
+            upstream.requests.withLock { $0.append(json) }
+            let call = context.parameters.get("call") ?? ""
+            let method = call.split(separator: ":").last.map(String.init) ?? ""
+            let streamed = method == "streamGenerateContent" && request.uri.query == "alt=sse"
+            let problem: (Int, String, String)? = method == "generateContent" || streamed ? GeminiRules.problem(headers: request.headers, body: json)
+                : (404, "NOT_FOUND", "No method \(call).")
+            if let (status, name, message) = problem {
+                return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(
+                    string: (["error": ["code": .int(status), "message": .string(message), "status": .string(name)]] as JSONValue).serialized())))
+            }
+            return try await upstream.answer()
+        }
+        router.get("/v1beta/models") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"],
+                     body: .init(byteBuffer: ByteBuffer(string: #"{"models":[{"name":"models/gemini-2.5-flash"},{"name":"models/gemini-2.5-pro"}]}"#)))
         }
         router.get("/v1/models") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"],

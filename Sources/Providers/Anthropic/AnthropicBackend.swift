@@ -43,7 +43,8 @@ public struct AnthropicBackend: ChatBackend, ModelCatalog {
         if let model = configuration.upstreamModel { upstream.model = model }
         let body = try AnthropicRequest.body(for: upstream, defaultMaxTokens: defaultMaxTokens)
         let answerTool = AnthropicRequest.answerTool(for: upstream)?.name
-        let response = try await send(path: "/v1/messages", method: .POST, body: body, stream: upstream.stream)
+        let response = try await http.send(to: configuration, path: "/v1/messages", method: .POST,
+                                           auth: auth, body: body, stream: upstream.stream)
         return try await UpstreamHTTPClient.events(of: response, streamed: upstream.stream, limit: configuration.maxResponseBytes,
                                                    whole: { try AnthropicResponse.events($0, answerTool: answerTool) },
                                                    decoder: AnthropicStreamDecoder(answerTool: answerTool))
@@ -52,19 +53,18 @@ public struct AnthropicBackend: ChatBackend, ModelCatalog {
     /// The upstream's model ids (`GET {baseURL}/v1/models`, Anthropic's `data[].id`).
     public func modelIDs() async throws -> [String] {
         // The list is paged (20 by default); one page of the maximum holds every model.
-        try await UpstreamHTTPClient.modelIDs(from: send(path: "/v1/models?limit=1000", method: .GET, body: nil))
+        try await UpstreamHTTPClient.modelIDs(from: http.send(to: configuration, path: "/v1/models?limit=1000", method: .GET, auth: auth, body: nil))
     }
 
     /// Healthy when `GET {baseURL}/v1/models` answers 2xx within 5 seconds.
     public func checkHealth() async -> Bool {
-        await UpstreamHTTPClient.answered { try await send(path: "/v1/models", method: .GET, body: nil, timeout: .seconds(5)) }
+        await UpstreamHTTPClient.answered {
+            try await http.send(to: configuration, path: "/v1/models", method: .GET, auth: auth, body: nil, timeout: .seconds(5))
+        }
     }
 
-    private func send(path: String, method: HTTPMethod, body: JSONValue?, stream: Bool = false,
-                      timeout: Duration? = nil) async throws -> HTTPClientResponse {
-        var headers = [("Accept", stream ? "text/event-stream" : "application/json"), ("anthropic-version", Self.apiVersion)]
-        if let apiKey = configuration.apiKey { headers.append(("x-api-key", apiKey)) }
-        return try await http.send(url: configuration.baseURL + path, method: method, headers: headers, body: body,
-                                   timeout: timeout ?? configuration.requestTimeout, secret: configuration.apiKey)
+    /// The key and API version headers Anthropic requires.
+    private var auth: [(String, String)] {
+        [("anthropic-version", Self.apiVersion)] + (configuration.apiKey.map { [("x-api-key", $0)] } ?? [])
     }
 }

@@ -9,29 +9,29 @@ enum AnthropicResponse {
     /// them: reasoning and its signature, text, then calls with consecutive indexes. The input
     /// of `answerTool` (see `AnthropicRequest.answerTool`) is text, not a call.
     static func events(_ json: JSONValue, answerTool: String? = nil) throws -> [ChatEvent] {
-        let r = try reader(json, path: "")
+        let r = try UpstreamJSON.reader(json, path: "")
         if let error = r.value("error"), r.value("type") == "error" { throw streamError(error) }
-        guard let content = try upstream({ try r.array("content") }) else { throw missing(r.param("content")) }
+        guard let content = try UpstreamJSON.read({ try r.array("content") }) else { throw UpstreamJSON.missing(r.param("content")) }
         var reasoning: [ChatEvent] = []
         var text = ""
         var calls: [ChatEvent] = []
         for (i, block) in content.enumerated() {
-            let b = try reader(block, path: "content[\(i)]")
-            switch try upstream({ try b.requiredString("type") }) {
+            let b = try UpstreamJSON.reader(block, path: "content[\(i)]")
+            switch try UpstreamJSON.read({ try b.requiredString("type") }) {
             case "text":
-                text += try upstream { try b.requiredString("text") }
+                text += try UpstreamJSON.read { try b.requiredString("text") }
             case "thinking":
-                let thinking = try upstream { try b.string("thinking") } ?? ""
+                let thinking = try UpstreamJSON.read { try b.string("thinking") } ?? ""
                 if !thinking.isEmpty { reasoning.append(.reasoningDelta(thinking)) }
-                if let signature = try upstream({ try b.string("signature") }) { reasoning.append(.reasoningSignature(signature)) }
+                if let signature = try UpstreamJSON.read({ try b.string("signature") }) { reasoning.append(.reasoningSignature(signature)) }
             case "tool_use":
                 let index = calls.count / 2
-                let input = try upstream { try b.required("input") }
+                let input = try UpstreamJSON.read { try b.required("input") }
                 guard input.objectValue != nil else {
                     throw APIError.badUpstream("The upstream's response is malformed: '\(b.param("input"))' is not an object.")
                 }
-                let id = try upstream { try b.requiredString("id") }
-                let name = try upstream { try b.requiredString("name") }
+                let id = try UpstreamJSON.read { try b.requiredString("id") }
+                let name = try UpstreamJSON.read { try b.requiredString("name") }
                 guard name != answerTool else {
                     text += input.serialized()
                     continue
@@ -44,8 +44,8 @@ enum AnthropicResponse {
                 break
             }
         }
-        let stop = try upstream { try r.string("stop_reason") }
-        guard let stop else { throw missing(r.param("stop_reason")) }
+        let stop = try UpstreamJSON.read { try r.string("stop_reason") }
+        guard let stop else { throw UpstreamJSON.missing(r.param("stop_reason")) }
         var usage = Usage()
         if let u = r.value("usage") { try usage.read(u, path: r.param("usage")) }
         return reasoning + (text.isEmpty ? [] : [.textDelta(text)]) + calls
@@ -74,9 +74,9 @@ enum AnthropicResponse {
 
         /// Takes the counts `json` gives; a stream's `message_delta` repeats them cumulatively.
         mutating func read(_ json: JSONValue, path: String) throws {
-            let r = try AnthropicResponse.reader(json, path: path)
+            let r = try UpstreamJSON.reader(json, path: path)
             func count(_ key: String) throws -> Int? {
-                guard let n = try upstream({ try r.int(key) }) else { return nil }
+                guard let n = try UpstreamJSON.read({ try r.int(key) }) else { return nil }
                 guard n >= 0 else { throw APIError.badUpstream("The upstream's response is malformed: '\(r.param(key))' is negative.") }
                 return n
             }
@@ -108,24 +108,4 @@ enum AnthropicResponse {
         "not_found_error": 404, "request_too_large": 413, "rate_limit_error": 429, "api_error": 500,
         "timeout_error": 504, "overloaded_error": 529,
     ]
-
-    // MARK: - Reading untrusted JSON
-
-    static func reader(_ json: JSONValue, path: String) throws -> FieldReader {
-        try upstream { try FieldReader(json, path: path) }
-    }
-
-    /// Runs `read`, turning a field error of the shared readers (a 400 meant for clients) into
-    /// a 502 about the upstream's answer.
-    static func upstream<T>(_ read: () throws -> T) throws -> T {
-        do {
-            return try read()
-        } catch let error as APIError where error.status == 400 {
-            throw APIError.badUpstream("The upstream's response is malformed: \(error.message)")
-        }
-    }
-
-    static func missing(_ param: String) -> APIError {
-        APIError.badUpstream("The upstream's response is malformed: '\(param)' is missing.")
-    }
 }

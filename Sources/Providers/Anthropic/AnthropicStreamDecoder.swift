@@ -45,30 +45,30 @@ public struct AnthropicStreamDecoder: UpstreamStreamDecoder {
     }
 
     public mutating func events(for data: JSONValue) throws -> [ChatEvent] {
-        let r = try AnthropicResponse.reader(data, path: "")
-        switch try AnthropicResponse.upstream({ try r.requiredString("type") }) {
+        let r = try UpstreamJSON.reader(data, path: "")
+        switch try UpstreamJSON.read({ try r.requiredString("type") }) {
         case "message_start":
-            guard let message = try AnthropicResponse.upstream({ try r.objectReader("message") }) else {
-                throw AnthropicResponse.missing(r.param("message"))
+            guard let message = try UpstreamJSON.read({ try r.objectReader("message") }) else {
+                throw UpstreamJSON.missing(r.param("message"))
             }
             if let u = message.value("usage") { try usage.read(u, path: message.param("usage")) }
             return []
         case "content_block_start":
-            let index = try AnthropicResponse.upstream { try r.int("index") } ?? blocks.count
-            guard let block = try AnthropicResponse.upstream({ try r.objectReader("content_block") }) else {
-                throw AnthropicResponse.missing(r.param("content_block"))
+            let index = try UpstreamJSON.read { try r.int("index") } ?? blocks.count
+            guard let block = try UpstreamJSON.read({ try r.objectReader("content_block") }) else {
+                throw UpstreamJSON.missing(r.param("content_block"))
             }
             return try start(block, at: index)
         case "content_block_delta":
             return try delta(r)
         case "content_block_stop":
-            let index = try AnthropicResponse.upstream { try r.int("index") }
+            let index = try UpstreamJSON.read { try r.int("index") }
             guard let index, case .tool(var call)? = blocks[index], !call.sentArguments else { return [] }
             call.sentArguments = true
             blocks[index] = .tool(call)
             return [call.event("{}")]
         case "message_delta":
-            if let stop = try AnthropicResponse.upstream({ try r.objectReader("delta")?.string("stop_reason") }) {
+            if let stop = try UpstreamJSON.read({ try r.objectReader("delta")?.string("stop_reason") }) {
                 stopReason = try AnthropicResponse.finishReason(stop, param: "delta.stop_reason", calls: callCount)
             }
             if let u = r.value("usage") { try usage.read(u, path: r.param("usage")) }
@@ -92,18 +92,18 @@ public struct AnthropicStreamDecoder: UpstreamStreamDecoder {
     }
 
     private mutating func start(_ block: FieldReader, at index: Int) throws -> [ChatEvent] {
-        switch try AnthropicResponse.upstream({ try block.requiredString("type") }) {
+        switch try UpstreamJSON.read({ try block.requiredString("type") }) {
         case "text":
             blocks[index] = .text
-            let text = try AnthropicResponse.upstream { try block.string("text") } ?? ""
+            let text = try UpstreamJSON.read { try block.string("text") } ?? ""
             return text.isEmpty ? [] : [.textDelta(text)]
         case "thinking":
             blocks[index] = .thinking
-            let thinking = try AnthropicResponse.upstream { try block.string("thinking") } ?? ""
+            let thinking = try UpstreamJSON.read { try block.string("thinking") } ?? ""
             return thinking.isEmpty ? [] : [.reasoningDelta(thinking)]
         case "tool_use":
-            let id = try AnthropicResponse.upstream { try block.requiredString("id") }
-            let name = try AnthropicResponse.upstream { try block.requiredString("name") }
+            let id = try UpstreamJSON.read { try block.requiredString("id") }
+            let name = try UpstreamJSON.read { try block.requiredString("name") }
             // The input usually starts empty and arrives as fragments; a non-empty one is whole.
             let input = block.value("input")
             let whole = input?.objectValue.map { !$0.isEmpty } == true ? input!.serialized() : ""
@@ -121,14 +121,14 @@ public struct AnthropicStreamDecoder: UpstreamStreamDecoder {
     }
 
     private mutating func delta(_ r: FieldReader) throws -> [ChatEvent] {
-        guard let index = try AnthropicResponse.upstream({ try r.int("index") }) else { throw AnthropicResponse.missing(r.param("index")) }
-        guard let delta = try AnthropicResponse.upstream({ try r.objectReader("delta") }) else {
-            throw AnthropicResponse.missing(r.param("delta"))
+        guard let index = try UpstreamJSON.read({ try r.int("index") }) else { throw UpstreamJSON.missing(r.param("index")) }
+        guard let delta = try UpstreamJSON.read({ try r.objectReader("delta") }) else {
+            throw UpstreamJSON.missing(r.param("delta"))
         }
         guard let block = blocks[index] else {
             throw APIError.badUpstream("The upstream's stream is malformed: a delta for content block \(index), which never started.")
         }
-        func field(_ key: String) throws -> String { try AnthropicResponse.upstream { try delta.requiredString(key) } }
+        func field(_ key: String) throws -> String { try UpstreamJSON.read { try delta.requiredString(key) } }
         switch (try field("type"), block) {
         case ("text_delta", .text):
             let text = try field("text")
