@@ -11,7 +11,7 @@ import NIOHTTP1
 /// One adapter for all of them: what they do differently is a `BackendCapabilities` setting
 /// (the guard rewrites around it), and the chunk decoder reads every streaming style seen
 /// (whole calls in one chunk, repeated index 0, missing ids).
-public struct OpenAICompatibleBackend: ChatBackend, ModelCatalog {
+public struct OpenAICompatibleBackend: UpstreamBackend {
     public let configuration: UpstreamConfiguration
     private let http: UpstreamHTTPClient
 
@@ -19,10 +19,6 @@ public struct OpenAICompatibleBackend: ChatBackend, ModelCatalog {
         self.configuration = configuration
         self.http = http
     }
-
-    public var capabilities: BackendCapabilities { configuration.capabilities }
-
-    public var label: String { configuration.baseURL }
 
     public func startCompletion(_ request: ChatCompletionRequest) async throws -> AsyncThrowingStream<ChatEvent, Error> {
         var upstream = request

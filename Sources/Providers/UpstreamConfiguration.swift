@@ -28,3 +28,15 @@ public struct UpstreamConfiguration: Sendable {
         self.maxResponseBytes = maxResponseBytes
     }
 }
+
+/// An adapter over one hosted upstream, whose capabilities and label are its configuration's.
+public protocol UpstreamBackend: ChatBackend, ModelCatalog {
+    var configuration: UpstreamConfiguration { get }
+}
+
+extension UpstreamBackend {
+    public var capabilities: BackendCapabilities { configuration.capabilities }
+
+    /// The base URL, which names the upstream in logs and metrics (never the key).
+    public var label: String { configuration.baseURL }
+}

@@ -9,7 +9,7 @@ import NIOHTTP1
 /// `AnthropicStreamDecoder` (SSE); transport, retries' error classes and key redaction are the
 /// shared `UpstreamHTTPClient` exchange. Error bodies (`{"type":"error","error":{…}}`) keep
 /// their status; 429, 5xx and Anthropic's 529 `overloaded_error` are retryable.
-public struct AnthropicBackend: ChatBackend, ModelCatalog {
+public struct AnthropicBackend: UpstreamBackend {
     /// What the Messages API honours: every `tool_choice` form and `disable_parallel_tool_use`,
     /// but no `strict` tools or `response_format`, which the guard enforces instead.
     public static var defaultCapabilities: BackendCapabilities {
@@ -33,10 +33,6 @@ public struct AnthropicBackend: ChatBackend, ModelCatalog {
         self.defaultMaxTokens = defaultMaxTokens ?? 4096
         self.http = http
     }
-
-    public var capabilities: BackendCapabilities { configuration.capabilities }
-
-    public var label: String { configuration.baseURL }
 
     public func startCompletion(_ request: ChatCompletionRequest) async throws -> AsyncThrowingStream<ChatEvent, Error> {
         var upstream = request

@@ -11,7 +11,7 @@ import NIOHTTP1
 /// `GeminiResponseDecoder`, whole or streamed; transport, retries' error classes and key
 /// redaction are the shared `UpstreamHTTPClient` exchange. Google's error bodies
 /// (`{"error":{"code","message","status"}}`) keep their status; 429 and 5xx are retryable.
-public struct GeminiBackend: ChatBackend, ModelCatalog {
+public struct GeminiBackend: UpstreamBackend {
     /// What Gemini honours: every `tool_choice` form, but neither `parallel_tool_calls` nor
     /// `strict`, which the guard enforces instead.
     public static var defaultCapabilities: BackendCapabilities {
@@ -31,10 +31,6 @@ public struct GeminiBackend: ChatBackend, ModelCatalog {
         self.configuration = configuration
         self.http = http
     }
-
-    public var capabilities: BackendCapabilities { configuration.capabilities }
-
-    public var label: String { configuration.baseURL }
 
     public func startCompletion(_ request: ChatCompletionRequest) async throws -> AsyncThrowingStream<ChatEvent, Error> {
         let body = try GeminiRequest.body(for: request)
