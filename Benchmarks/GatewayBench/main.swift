@@ -111,9 +111,12 @@ func usage() -> Never {
 var args = Array(CommandLine.arguments.dropFirst())
 if args.first == "client", args.count == 4, let concurrency = Int(args[2]) {
     let finished = DispatchSemaphore(value: 0)
-    // Detached: top-level code is main-actor isolated, and the main thread waits below.
+    // Detached: top-level code is main-actor isolated, and the main thread waits below; so
+    // the task must not touch top-level variables (reading `args` in it would wait for the
+    // main actor forever).
+    let (url, body) = (args[1], args[3])
     Task.detached {
-        do { try await runClientFloor(url: args[1], body: args[3], concurrency: concurrency, seconds: 6) } catch { print("client: \(error)") }
+        do { try await runClientFloor(url: url, body: body, concurrency: concurrency, seconds: 6) } catch { print("client: \(error)") }
         finished.signal()
     }
     finished.wait()
