@@ -38,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
         // Already in the graph through Hummingbird; the server names header fields with it.
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", exact: "0.12.1"),
     ],
     targets: [
         // OpenAI wire types, JSON value/parser, validation, the ChatEvent stream, SSE.
@@ -118,6 +119,8 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                // Chat completions as MCP tools (Sources/Server/MCP).
+                .product(name: "MCP", package: "swift-sdk"),
             ]),
         .executableTarget(
             name: "switchboard",

@@ -14,6 +14,8 @@ struct RouteWiring {
     /// Settings for local engines that the command line gives (`--ctx-size`, `--threads`).
     let contextSize: Int?
     let threads: Int?
+    /// Seconds a hosted request may take in all (`--upstream-timeout`) where the route sets none.
+    let upstreamTimeout: Double
 
     func route(_ entry: GatewayConfiguration.RouteEntry) throws -> Route {
         var route: Route
@@ -39,7 +41,7 @@ struct RouteWiring {
                     throw CLIError("Route \(entry.model): unknown provider '\(provider)'.")
                 }
             }
-            route = Route(entry.model, backends: backends, timeout: .milliseconds(Int((entry.timeout ?? 600) * 1000)),
+            route = Route(entry.model, backends: backends, timeout: .milliseconds(Int((entry.timeout ?? upstreamTimeout) * 1000)),
                           ownedBy: URL(string: entry.baseURLs[0])?.host ?? "upstream", catalog: backends[0])
         }
         route.aliases = entry.aliases ?? []

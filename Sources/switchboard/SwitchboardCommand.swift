@@ -6,5 +6,8 @@ struct SwitchboardCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "OpenAI-compatible chat completions with first-class function calling.",
-        subcommands: [ServeCommand.self, TemplateCommand.self, BenchCommand.self, ToolBenchCommand.self])
+        subcommands: [ServeCommand.self, MCPCommand.self, TemplateCommand.self, BenchCommand.self, ToolBenchCommand.self])
+
+    /// Reported to MCP clients in `initialize`.
+    static let version = "0.1.0"
 }
