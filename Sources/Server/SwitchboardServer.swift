@@ -30,6 +30,13 @@ public enum SwitchboardServer {
         }
         let chat = ChatCompletionsHandler(router: models, configuration: configuration, closeSignals: closeSignals)
         router.post("/v1/chat/completions") { request, context in try await chat.handle(request, context: context) }
+        let mcp = MCPHTTPSessions(router: models)
+        for method in [HTTPRequest.Method.post, .get, .delete] {
+            router.on("/mcp", method: method) { request, _ in
+                let sdkRequest = try await MCPHTTPSessions.sdkRequest(request, limit: configuration.maxBodyBytes)
+                return MCPHTTPSessions.response(await mcp.handle(sdkRequest))
+            }
+        }
         return RequestGate(inner: router.buildResponder(), browser: BrowserPolicy(configuration: configuration),
                            auth: configuration.apiKey.map(BearerAuth.init))
     }

@@ -16,14 +16,10 @@ struct MCPCommand: AsyncParsableCommand {
     var logLevel = "warning"
 
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
-            return handler
-        }
+        bootstrapStandardErrorLogging(level: logLevel, fallback: .warning)
         let logger = Logger(label: "switchboard")
         let (router, http) = try models.makeRouter(logger: logger)
-        let server = await SwitchboardMCP.makeServer(router: router, version: SwitchboardCommand.version)
+        let server = await SwitchboardMCP.makeServer(router: router, version: SwitchboardMCP.version)
         try await server.start(transport: StdioTransport(logger: logger))
         // Ends when the client closes standard input.
         await server.waitUntilCompleted()

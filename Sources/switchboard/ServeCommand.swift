@@ -71,11 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
     static let shutdownDeadline = 10.0
 
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-            return handler
-        }
+        bootstrapStandardErrorLogging(level: logLevel, fallback: .info)
         let logger = Logger(label: "switchboard")
         let metricsRegistry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metricsRegistry))

@@ -7,7 +7,4 @@ struct SwitchboardCommand: AsyncParsableCommand {
         commandName: "switchboard",
         abstract: "OpenAI-compatible chat completions with first-class function calling.",
         subcommands: [ServeCommand.self, MCPCommand.self, TemplateCommand.self, BenchCommand.self, ToolBenchCommand.self])
-
-    /// Reported to MCP clients in `initialize`.
-    static let version = "0.1.0"
 }

@@ -7,6 +7,9 @@ import MCP
 /// `list_models`, answered by the same gateway as the HTTP API. A bad call is a tool error
 /// (`isError`) carrying OpenAI's error object; the session goes on.
 public enum SwitchboardMCP {
+    /// Reported to MCP clients in `initialize`.
+    public static let version = "0.1.0"
+
     /// An MCP server over `router`, ready for `start(transport:)`.
     public static func makeServer(router: ModelRouter, version: String) async -> Server {
         let server = Server(name: "switchboard", version: version, title: "Switchboard",
