@@ -153,6 +153,36 @@ def free_port():
         return s.getsockname()[1]
 
 
+def check_raw_tools_list(url, key):
+    """`tools/list` as it goes over the wire, validated strictly against the MCP types."""
+    from mcp.types import InitializeResult, ListToolsResult
+
+    def post(message, session=None):
+        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json",
+                   "Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-06-18"}
+        if session:
+            headers["Mcp-Session-Id"] = session
+        response = urllib.request.urlopen(urllib.request.Request(url, data=json.dumps(message).encode(), headers=headers), timeout=30)
+        body = response.read().decode()
+        events = [line[6:] for line in body.splitlines() if line.startswith("data: ") and line[6:].strip()]
+        return response.headers.get("Mcp-Session-Id"), (json.loads(events[-1]) if events else None)
+
+    session, init = post({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}})
+    InitializeResult.model_validate(init["result"], strict=True)
+    check("raw initialize names the server", init["result"]["serverInfo"]["name"] == "switchboard", init)
+    post({"jsonrpc": "2.0", "method": "notifications/initialized"}, session)
+    _, listed = post({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}, session)
+    try:
+        ListToolsResult.model_validate(listed["result"], strict=True)
+        check("raw tools/list validates against the MCP types", True)
+    except Exception as error:  # noqa: BLE001
+        check("raw tools/list validates against the MCP types", False, error)
+    tools = {t["name"]: t for t in listed["result"]["tools"]}
+    check("raw tools carry inputSchema and outputSchema",
+          all(t["inputSchema"]["type"] == "object" and t["outputSchema"]["type"] == "object" for t in tools.values()), tools)
+
+
 async def over_http(binary):
     TRANSPORT[0] = "http"
     port, key = free_port(), "mcp-test-key"
@@ -172,6 +202,7 @@ async def over_http(binary):
             check("no key, no MCP", False, "accepted")
         except urllib.error.HTTPError as error:
             check("no key, no MCP", error.code == 401, error.code)
+        check_raw_tools_list(url, key)
         client = create_mcp_http_client(headers={"Authorization": f"Bearer {key}"})
         async with client:
             async with streamable_http_client(url, http_client=client) as (read, write, *_):
