@@ -44,9 +44,9 @@ public final class ModelRouter: Sendable {
         let plan = ToolCallPlan(request: request)
         let metrics = self.metrics, label = route.pattern.text
         let report = GuardReport { metrics.guardAction(route: label, $0) }
-        if !request.tools.isEmpty { report.add(.checked) }
+        if !request.tools.isEmpty || request.responseFormat != .text { report.add(.checked) }
         let deadline = route.timeout.map { ContinuousClock.now + $0 }
-        let context = Attempt(plan: plan, schemas: schemas, deadline: deadline, report: report)
+        let context = Attempt(plan: plan, schemas: schemas, answerFormat: request.responseFormat, deadline: deadline, report: report)
         // One deadline task per request, over every attempt (and repair round): the
         // non-streaming answer is collected under it, a stream's first event is awaited under it.
         do {
@@ -83,6 +83,7 @@ public final class ModelRouter: Sendable {
     struct Attempt: Sendable {
         let plan: ToolCallPlan
         let schemas: RequestSchemas
+        let answerFormat: ResponseFormat
         let deadline: ContinuousClock.Instant?
         let report: GuardReport
     }
@@ -167,7 +168,7 @@ public final class ModelRouter: Sendable {
         let grammars = argumentGrammars
         return AsyncThrowingStream { continuation in
             let task = Task {
-                let checker = ToolCallGuard(plan: context.plan, schemas: context.schemas,
+                let checker = ToolCallGuard(plan: context.plan, schemas: context.schemas, answerFormat: context.answerFormat,
                                             validByConstruction: opened.capabilities.validByConstruction)
                 var gate = ArgumentGate(checker: checker, report: context.report)
                 var checkOnly = checker
@@ -238,7 +239,8 @@ public final class ModelRouter: Sendable {
                 opened.release(false)
                 throw error
             }
-            var checker = ToolCallGuard(plan: context.plan, schemas: context.schemas, validByConstruction: false)
+            var checker = ToolCallGuard(plan: context.plan, schemas: context.schemas, answerFormat: context.answerFormat,
+                                        validByConstruction: false)
             do {
                 for event in events { try checker.check(event) }
                 guard events.last.map({ if case .finished = $0 { true } else { false } }) == true else {
@@ -249,15 +251,15 @@ public final class ModelRouter: Sendable {
                     for event in events { continuation.yield(event) }
                     continuation.finish()
                 }
-            } catch let error as APIError where error.code == ToolCallGuard.upstreamViolationCode {
+            } catch let error as APIError where ToolCallGuard.repairableCodes.contains(error.code ?? "") {
                 violation = error
                 if round < maxRepairs { metrics.repair(route: route.pattern.text) }
                 current.messages.append(.user(
-                    "Your previous reply was rejected: \(error.message) Reply again, following the tool definitions and tool_choice exactly."))
+                    "Your previous reply was rejected: \(error.message) Reply again, following the tool definitions, tool_choice and response format exactly."))
             }
         }
         throw APIError(status: 502, message: "\(violation?.message ?? "") Asked again \(maxRepairs) times without a valid answer.",
-                       type: "upstream_error", code: ToolCallGuard.upstreamViolationCode)
+                       type: "upstream_error", code: violation?.code ?? ToolCallGuard.upstreamViolationCode)
     }
 
     private static func contractBroken(_ what: String, _ capabilities: BackendCapabilities) -> APIError {

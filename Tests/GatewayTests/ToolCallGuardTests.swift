@@ -78,4 +78,29 @@ final class ToolCallGuardTests: XCTestCase {
         let earlier = call(0, "weather", #"{"days":2}"#) + call(1, "clock", "{") + [.finished(reason: .length, usage: usage)]
         XCTAssertNotNil(violation(earlier, try request()))
     }
+
+    /// Without calls, a JSON `response_format` answer must be that JSON; a cut or filtered
+    /// answer is left to its finish reason.
+    func testAnswersFollowTheResponseFormat() throws {
+        let plain = try ChatCompletionRequest(json: ["model": "m", "messages": [["role": "user", "content": "hi"]]])
+        let schemas = RequestSchemas(functions: [:], responseFormat: try JSONSchema(json: Self.weather))
+        func check(_ format: ResponseFormat, _ text: String, _ reason: FinishReason = .stop) -> String? {
+            var guardState = ToolCallGuard(plan: ToolCallPlan(request: plain), schemas: schemas, answerFormat: format)
+            do {
+                for event: ChatEvent in [.textDelta(String(text.prefix(4))), .textDelta(String(text.dropFirst(4))),
+                                         .finished(reason: reason, usage: usage)] { try guardState.check(event) }
+                return nil
+            } catch {
+                return (error as? APIError)?.code
+            }
+        }
+        let schema = ResponseFormat.jsonSchema(name: "w", description: nil, schema: Self.weather, strict: true)
+        XCTAssertNil(check(schema, #" {"city":"Paris","days":2} "#))
+        XCTAssertEqual(check(schema, #"{"city":"Paris","days":0}"#), "response_format_validation_failed")
+        XCTAssertEqual(check(schema, "Sunny."), "response_format_validation_failed")
+        XCTAssertNil(check(schema, #"{"city":"Par"#, .length))
+        XCTAssertNil(check(.jsonObject, #"{"a":[1,2]}"#))
+        XCTAssertEqual(check(.jsonObject, "[1,2]"), "response_format_validation_failed")
+        XCTAssertNil(check(.text, "Sunny."))
+    }
 }

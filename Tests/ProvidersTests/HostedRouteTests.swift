@@ -107,6 +107,39 @@ final class HostedRouteTests: XCTestCase {
         XCTAssertEqual(upstream.received.count, 3, "the first answer and two repairs")
     }
 
+    /// A JSON `response_format` answer is held to its schema like a call: a broken one is asked
+    /// again, and one that never complies is a 502, never a 200 with text that breaks the schema.
+    func testResponseFormatAnswersAreChecked() async throws {
+        let format: JSONValue = ["type": "json_schema", "json_schema": ["name": "weather", "schema": Self.weather]]
+        let body: JSONValue = ["model": "grok-4", "messages": [["role": "user", "content": "Weather in Paris?"]], "response_format": format]
+        let upstream = try await FakeUpstream.start([
+            .json(Wire.completion(content: #"{"city":"Paris","days":0}"#)),
+            .json(Wire.completion(content: #"{"city":"Paris","days":2}"#)),
+        ])
+        let seen = try await gateway([Self.route([upstream.baseURL])], body)
+        upstream.stop()
+        XCTAssertEqual(seen.status, 200)
+        XCTAssertEqual(seen.events, [#"text {"city":"Paris","days":2}"#, "finish stop"])
+        XCTAssertEqual(seen.guardHeader, "checked; repaired=1")
+        let retry = upstream.received.last?["messages"]?.arrayValue?.last?["content"]?.stringValue ?? ""
+        XCTAssertTrue(retry.contains("response_format schema"), retry)
+
+        let prose = try await FakeUpstream.start([.json(Wire.completion(content: "It is sunny in Paris."))])
+        let refused = try await gateway([Self.route([prose.baseURL])], body)
+        prose.stop()
+        XCTAssertEqual(refused.status, 502)
+        XCTAssertEqual(refused.events, ["error upstream_invalid_response_format"])
+        XCTAssertEqual(prose.received.count, 3, "the first answer and two repairs")
+
+        // Streamed, the text has gone out when it can be judged: the stream ends with the error.
+        var streamed = try XCTUnwrap(body.objectValue)
+        streamed["stream"] = true
+        let chunks = try await FakeUpstream.start([.sse([Wire.role, Wire.text("It is "), Wire.text("sunny."), Wire.finish("stop")])])
+        let cut = try await gateway([Self.route([chunks.baseURL])], .object(streamed))
+        chunks.stop()
+        XCTAssertEqual(cut.events, ["text It is ", "text sunny.", "error upstream_invalid_response_format", "[DONE]"])
+    }
+
     /// An upstream configured as ignoring a named `tool_choice` gets only that function.
     func testNamedToolChoiceNarrowsToolsForUpstreamThatIgnoresIt() async throws {
         let upstream = try await FakeUpstream.start([.json(Wire.completion(calls: [("get_time", "{}")]))])

@@ -3,13 +3,17 @@ import JSONSchemaKit
 
 /// Checks every tool call on a backend's event stream before it leaves the server: it names a
 /// function the request allows, the calls respect `tool_choice` and `parallel_tool_calls`, and
-/// each finished call's arguments parse and satisfy the function's schema.
+/// each finished call's arguments parse and satisfy the function's schema. An answer without
+/// calls to a request with a JSON `response_format` must be that JSON: an object for
+/// `json_object`, valid against the schema for `json_schema`.
 ///
 /// Local generation guarantees all of this by construction, so a violation there is a bug on
 /// our side (500). From a hosted upstream it is the upstream's fault: a 502
 /// `upstream_invalid_tool_call`, which the router first tries to repair. Either way the client
-/// never gets a call that breaks the contract. A call cut short by `max_tokens` (finish reason
-/// `length`) is incomplete by definition and is left to that finish reason.
+/// never gets a call that breaks the contract. A call or answer cut short by `max_tokens`
+/// (finish reason `length`) or by a content filter is incomplete by definition and is left to
+/// that finish reason. (A streamed answer's text has gone out by the time it can be judged; it
+/// then ends with the error instead of a finish.)
 public struct ToolCallGuard: Sendable {
     private let plan: ToolCallPlan
     private let schemas: RequestSchemas
@@ -19,11 +23,16 @@ public struct ToolCallGuard: Sendable {
     /// The call being streamed: its index, name and argument text so far.
     private var open: (index: Int, name: String, arguments: String)?
     private var callCount = 0
+    /// The request's `response_format`, which an answer without calls must follow.
+    private let answerFormat: ResponseFormat
+    /// The answer's text so far, kept only when `answerFormat` is JSON.
+    private var text = ""
 
-    public init(plan: ToolCallPlan, schemas: RequestSchemas, validByConstruction: Bool = true) {
+    public init(plan: ToolCallPlan, schemas: RequestSchemas, answerFormat: ResponseFormat = .text, validByConstruction: Bool = true) {
         self.plan = plan
         self.schemas = schemas
         self.allowed = Set(plan.functions.map(\.name))
+        self.answerFormat = answerFormat
         self.validByConstruction = validByConstruction
     }
 
@@ -44,10 +53,33 @@ public struct ToolCallGuard: Sendable {
             guard open?.index == index else { throw violation("arguments for call \(index), which is not the open call") }
             open?.arguments += fragment
         case .finished(let reason, _):
-            if reason == .length { open = nil; return }
+            if reason == .length || reason == .contentFilter { open = nil; return }
             try closeOpenCall()
             if plan.mode == .mandatory && callCount == 0 { throw violation("no tool call although tool_choice requires one") }
-        case .textDelta, .reasoningDelta, .reasoningSignature:
+            if callCount == 0 { try checkAnswer() }
+        case .textDelta(let fragment):
+            if answerFormat != .text { text += fragment }
+        case .reasoningDelta, .reasoningSignature:
+            break
+        }
+    }
+
+    /// Checks an answer without calls against the JSON `response_format` it was asked for.
+    private func checkAnswer() throws {
+        guard answerFormat != .text else { return }
+        guard let value = try? JSONValue(parsing: text) else {
+            throw violation("the answer is not the JSON that response_format asks for: \(text.prefix(200))", answer: true)
+        }
+        switch answerFormat {
+        case .jsonObject where value.objectValue == nil:
+            throw violation("the answer is not a JSON object, as response_format json_object asks", answer: true)
+        case .jsonSchema:
+            let errors = schemas.responseFormat?.validate(value) ?? []
+            if !errors.isEmpty {
+                throw violation("the answer fails the response_format schema: \(errors.prefix(3).map(\.description).joined(separator: "; "))",
+                                answer: true)
+            }
+        default:
             break
         }
     }
@@ -69,15 +101,20 @@ public struct ToolCallGuard: Sendable {
         }
     }
 
-    private func violation(_ what: String) -> APIError {
+    private func violation(_ what: String, answer: Bool = false) -> APIError {
+        let thing = answer ? "an answer that breaks response_format" : "an invalid tool call"
         if validByConstruction {
-            return APIError(status: 500, message: "Switchboard produced an invalid tool call and did not send it: \(what). This is a bug in the server; please report it.",
-                            type: "server_error", code: "tool_call_validation_failed")
+            return APIError(status: 500, message: "Switchboard produced \(thing) and did not finish it: \(what). This is a bug in the server; please report it.",
+                            type: "server_error", code: answer ? "response_format_validation_failed" : "tool_call_validation_failed")
         }
-        return APIError(status: 502, message: "The upstream model produced an invalid tool call, which was not passed on: \(what).",
-                        type: "upstream_error", code: Self.upstreamViolationCode)
+        return APIError(status: 502, message: "The upstream model produced \(thing), which was not passed on as valid: \(what).",
+                        type: "upstream_error", code: answer ? Self.upstreamAnswerViolationCode : Self.upstreamViolationCode)
     }
 
-    /// The error code of a hosted upstream's violation.
+    /// The error code of a hosted upstream's call that breaks the contract.
     public static let upstreamViolationCode = "upstream_invalid_tool_call"
+    /// The error code of a hosted upstream's answer that breaks `response_format`.
+    public static let upstreamAnswerViolationCode = "upstream_invalid_response_format"
+    /// The violations the router asks the upstream again about.
+    public static let repairableCodes: Set<String> = [upstreamViolationCode, upstreamAnswerViolationCode]
 }
