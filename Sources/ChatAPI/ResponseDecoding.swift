@@ -47,20 +47,22 @@ extension TokenUsage {
     }
 }
 
-/// Runs `decode`, turning a field error of the shared readers (a 400 meant for clients) into a
-/// 502 about the upstream's answer.
-private func upstreamDecoding<T>(_ what: String, _ decode: () throws -> T) throws -> T {
-    do {
-        return try decode()
-    } catch let error as APIError where error.status == 400 {
-        throw APIError.badUpstream("The upstream's \(what) is malformed: \(error.message)")
+extension APIError {
+    /// Runs `decode` over an upstream's answer, turning a field error of the shared readers (a
+    /// 400 meant for clients) into a 502 about the upstream's `what` ("response", "stream chunk").
+    public static func decodingUpstream<T>(_ what: String, _ decode: () throws -> T) throws -> T {
+        do {
+            return try decode()
+        } catch let error as APIError where error.status == 400 {
+            throw APIError.badUpstream("The upstream's \(what) is malformed: \(error.message)")
+        }
     }
 }
 
 extension ChatCompletion {
     /// Decodes a `chat.completion` body (the first choice).
     public init(json: JSONValue) throws {
-        self = try upstreamDecoding("response") {
+        self = try APIError.decodingUpstream("response") {
             let r = try FieldReader(json, path: "")
             guard let choice = try r.array("choices")?.first else { throw APIError.missing("choices") }
             let c = try FieldReader(choice, path: "choices[0]")
@@ -153,7 +155,7 @@ public struct ChunkDecoder: Sendable {
             let status = error["status"]?.intValue ?? error["code"]?.intValue ?? 502
             throw APIError(upstreamStatus: (400...599).contains(status) ? status : 502, body: chunk)
         }
-        return try upstreamDecoding("stream chunk") {
+        return try APIError.decodingUpstream("stream chunk") {
             let r = try FieldReader(chunk, path: "")
             if let usage = r.value("usage") { self.usage = TokenUsage(json: usage) }
             guard let choice = try r.array("choices")?.first else { return [] }

@@ -9,13 +9,9 @@ enum UpstreamJSON {
     }
 
     /// Runs `read`, turning a field error of the shared readers into a 502 about the
-    /// upstream's answer.
+    /// upstream's response (`APIError.decodingUpstream`).
     static func read<T>(_ read: () throws -> T) throws -> T {
-        do {
-            return try read()
-        } catch let error as APIError where error.status == 400 {
-            throw APIError.badUpstream("The upstream's response is malformed: \(error.message)")
-        }
+        try APIError.decodingUpstream("response", read)
     }
 
     static func missing(_ param: String) -> APIError {

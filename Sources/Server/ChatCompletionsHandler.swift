@@ -48,12 +48,7 @@ struct ChatCompletionsHandler: Sendable {
         if chatRequest.stream {
             return try await streamingResponse(routed, request: chatRequest, route: route, identity: identity, logger: logger)
         }
-        var assembler = CompletionAssembler()
-        for try await event in routed.events { assembler.add(event) }
-        try Task.checkCancellation()
-        guard let completion = assembler.completion(identity: identity, legacyFunctionCall: chatRequest.usesLegacyFunctions) else {
-            throw APIError.server("The model stopped without finishing the response.")
-        }
+        let completion = try await routed.completion(identity: identity, legacyFunctionCall: chatRequest.usesLegacyFunctions)
         logCompletion(completion.usage, finish: completion.finishReason, model: chatRequest.model, route: route, logger: logger)
         var response = Response.json(completion.json)
         Self.addGuardHeader(routed.report, to: &response.headers)
@@ -168,6 +163,23 @@ struct ChatCompletionsHandler: Sendable {
             "model": "\(model)", "finish": "\(finish.rawValue)",
             "prompt_tokens": "\(usage.promptTokens)", "completion_tokens": "\(usage.completionTokens)",
         ])
+    }
+}
+
+extension GatewayCompletion {
+    /// The whole completion the events fold into; `each` sees every event on the way.
+    func completion(identity: CompletionIdentity, legacyFunctionCall: Bool,
+                    each: (ChatEvent) async -> Void = { _ in }) async throws -> ChatCompletion {
+        var assembler = CompletionAssembler()
+        for try await event in events {
+            assembler.add(event)
+            await each(event)
+        }
+        try Task.checkCancellation()
+        guard let completion = assembler.completion(identity: identity, legacyFunctionCall: legacyFunctionCall) else {
+            throw APIError.server("The model stopped without finishing the response.")
+        }
+        return completion
     }
 }
 

@@ -7,6 +7,9 @@ import Prometheus
 
 /// Builds the Hummingbird application that serves the OpenAI-compatible API.
 public enum SwitchboardServer {
+    /// The `system_fingerprint` of completions this server generates.
+    public static let systemFingerprint = "switchboard-local"
+
     /// The routes, behind the request gate (path canonicalization, Host/Origin policy, key).
     static func makeResponder(models: ModelRouter, configuration: ServerConfiguration, metrics: PrometheusCollectorRegistry?,
                               closeSignals: ConnectionCloseSignals) -> some HTTPResponder<SwitchboardRequestContext> {

@@ -19,7 +19,7 @@ struct MCPCommand: AsyncParsableCommand {
         bootstrapStandardErrorLogging(level: logLevel, fallback: .warning)
         let logger = Logger(label: "switchboard")
         let (router, http) = try models.makeRouter(logger: logger)
-        let server = await SwitchboardMCP.makeServer(router: router, version: SwitchboardMCP.version)
+        let server = await SwitchboardMCP.makeServer(router: router)
         try await server.start(transport: StdioTransport(logger: logger))
         // Ends when the client closes standard input.
         await server.waitUntilCompleted()

@@ -82,7 +82,7 @@ struct ServeCommand: AsyncParsableCommand {
         serverConfiguration.port = port
         serverConfiguration.apiKey = apiKey ?? ProcessInfo.processInfo.environment["SWITCHBOARD_API_KEY"]
         serverConfiguration.maxBodyBytes = maxBodyMB * 1024 * 1024
-        serverConfiguration.systemFingerprint = "switchboard-local"
+        serverConfiguration.systemFingerprint = SwitchboardServer.systemFingerprint
         serverConfiguration.headerTimeout = .seconds(headerTimeout)
         serverConfiguration.bodyTimeout = .seconds(bodyTimeout)
         serverConfiguration.idleTimeout = .seconds(idleTimeout)

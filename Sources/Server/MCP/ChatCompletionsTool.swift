@@ -97,20 +97,13 @@ enum ChatCompletionsTool {
             arguments["model"] = .string(first.pattern.text)
         }
         let request = try ChatCompletionRequest(json: .object(arguments))
-        let identity = CompletionIdentity.new(model: request.model, systemFingerprint: "switchboard-local", now: Date().timeIntervalSince1970)
+        let identity = CompletionIdentity.new(model: request.model, systemFingerprint: SwitchboardServer.systemFingerprint,
+                                              now: Date().timeIntervalSince1970)
         let routed = try await router.startCompletion(request)
-        var assembler = CompletionAssembler()
         var encoder = ChunkEncoder(identity: identity, includeUsage: request.includeUsage, legacyFunctionCall: request.usesLegacyFunctions)
-        for try await event in routed.events {
-            assembler.add(event)
-            if let progress, request.stream {
-                for chunk in encoder.chunks(for: event) { await progress(chunk) }
-            }
-        }
-        try Task.checkCancellation()
-        guard let completion = assembler.completion(identity: identity, legacyFunctionCall: request.usesLegacyFunctions) else {
-            throw APIError.server("The model stopped without finishing the response.")
-        }
-        return completion.json
+        return try await routed.completion(identity: identity, legacyFunctionCall: request.usesLegacyFunctions) { event in
+            guard let progress, request.stream else { return }
+            for chunk in encoder.chunks(for: event) { await progress(chunk) }
+        }.json
     }
 }

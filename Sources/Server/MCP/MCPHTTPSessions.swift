@@ -51,7 +51,7 @@ actor MCPHTTPSessions {
             validationPipeline: StandardValidationPipeline(validators: [
                 AcceptHeaderValidator(mode: .sseRequired), ContentTypeValidator(), ProtocolVersionValidator(), SessionValidator(),
             ]))
-        let server = await SwitchboardMCP.makeServer(router: router, version: SwitchboardMCP.version)
+        let server = await SwitchboardMCP.makeServer(router: router)
         do {
             try await server.start(transport: transport)
         } catch {

@@ -11,7 +11,7 @@ public enum SwitchboardMCP {
     public static let version = "0.1.0"
 
     /// An MCP server over `router`, ready for `start(transport:)`.
-    public static func makeServer(router: ModelRouter, version: String) async -> Server {
+    public static func makeServer(router: ModelRouter) async -> Server {
         let server = Server(name: "switchboard", version: version, title: "Switchboard",
                             capabilities: .init(tools: .init(listChanged: false)))
         await server.withMethodHandler(ListTools.self) { _ in
