@@ -75,7 +75,7 @@ struct ChatCompletionsHandler: Sendable {
     }
 
     private func decode(_ body: RequestBody) async throws -> ChatCompletionRequest {
-        let buffer = try await collectBody(body)
+        let buffer = try await Self.collectBody(body, limit: configuration.maxBodyBytes)
         let json: JSONValue
         do {
             json = try JSONParser.parse(buffer.readableBytesView)
@@ -92,8 +92,7 @@ struct ChatCompletionsHandler: Sendable {
     /// rest of it would otherwise never read the answer, and would time out instead of failing
     /// fast. Hummingbird keeps the connection open after a response, so stopping early hangs it.
     /// (A client that sends the body too slowly is cut off by ConnectionGuard's body deadline.)
-    private func collectBody(_ body: RequestBody) async throws -> ByteBuffer {
-        let limit = configuration.maxBodyBytes
+    static func collectBody(_ body: RequestBody, limit: Int) async throws -> ByteBuffer {
         var buffer = ByteBuffer()
         var received = 0
         for try await part in body {

@@ -90,11 +90,12 @@ actor MCPHTTPSessions {
 }
 
 extension MCPHTTPSessions {
-    /// A Hummingbird request as the SDK's, its body read up to `limit` bytes.
+    /// A Hummingbird request as the SDK's; a body over `limit` bytes is a 400, as for chat
+    /// completions.
     static func sdkRequest(_ request: Request, limit: Int) async throws -> MCP.HTTPRequest {
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
-        let body = try await request.body.collect(upTo: limit)
+        let body = try await ChatCompletionsHandler.collectBody(request.body, limit: limit)
         return MCP.HTTPRequest(method: request.method.rawValue, headers: headers,
                                body: body.readableBytes > 0 ? Data(buffer: body) : nil, path: request.uri.path)
     }

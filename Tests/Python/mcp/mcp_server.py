@@ -202,6 +202,15 @@ async def over_http(binary):
             check("no key, no MCP", False, "accepted")
         except urllib.error.HTTPError as error:
             check("no key, no MCP", error.code == 401, error.code)
+        # A body over the server's limit is a 400 with OpenAI's error object, as for chat completions.
+        try:
+            urllib.request.urlopen(urllib.request.Request(url, data=b" " * (5 * 1024 * 1024), method="POST", headers={
+                "Authorization": f"Bearer {key}", "Content-Type": "application/json"}), timeout=30)
+            check("oversized body refused", False, "accepted")
+        except urllib.error.HTTPError as error:
+            body = json.loads(error.read() or b"{}")
+            check("oversized body refused", error.code == 400 and body.get("error", {}).get("code") == "request_too_large",
+                  (error.code, body))
         check_raw_tools_list(url, key)
         client = create_mcp_http_client(headers={"Authorization": f"Bearer {key}"})
         async with client:
