@@ -39,6 +39,8 @@ let package = Package(
         // Already in the graph through Hummingbird; the server names header fields with it.
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", exact: "0.12.1"),
+        // Already in the graph through the MCP SDK; its stdio transport takes FileDescriptors.
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.0.0"),
     ],
     targets: [
         // OpenAI wire types, JSON value/parser, validation, the ChatEvent stream, SSE.
@@ -106,11 +108,25 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]),
+        // Switchboard as an MCP client: configured MCP servers' tools offered as function tools,
+        // and the opt-in server-side loop that runs their calls.
+        .target(
+            name: "MCPClient",
+            dependencies: [
+                "Gateway", "ChatAPI", "JSONSchemaKit",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
         // Hummingbird HTTP front end.
         .target(
             name: "Server",
             dependencies: [
-                "Gateway", "ChatAPI",
+                "Gateway", "ChatAPI", "MCPClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -125,7 +141,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "Server", "Gateway", "LocalBackend", "Providers", "LocalEngine", "ChatTemplates", "CLlama", "GGUF",
+                "Server", "Gateway", "MCPClient", "LocalBackend", "Providers", "LocalEngine", "ChatTemplates", "CLlama", "GGUF",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -161,6 +177,9 @@ let package = Package(
         .testTarget(name: "LocalEngineTests", dependencies: ["LocalEngine", "ChatAPI"], swiftSettings: llamaHeaders),
         .testTarget(
             name: "GatewayTests", dependencies: ["Gateway", "ChatAPI", "JSONSchemaKit"],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(
+            name: "MCPClientTests", dependencies: ["MCPClient", "ChatAPI"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
             name: "LocalBackendTests", dependencies: ["LocalBackend", "Gateway", "ChatAPI", "LocalEngine", "ChatTemplates"],

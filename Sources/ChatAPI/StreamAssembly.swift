@@ -65,6 +65,11 @@ public struct ChunkEncoder: Sendable {
         return out
     }
 
+    /// A chunk whose delta carries fields of ours beyond OpenAI's (`mcp_calls`).
+    public mutating func extensionChunk(_ delta: JSONObject) -> JSONValue {
+        chunk(delta: delta, finish: nil)
+    }
+
     private func chunk(delta: JSONObject, finish: String?) -> JSONValue {
         var o = identity.envelope(object: "chat.completion.chunk")
         o["choices"] = [["index": 0, "delta": .object(delta), "logprobs": .null,

@@ -22,14 +22,54 @@ import Yams
 ///     provider: gemini               # Google's Gemini API (generateContent)
 ///     base_url: https://generativelanguage.googleapis.com
 ///     api_key_env: GEMINI_API_KEY
+/// mcp_servers:                       # MCP servers whose tools requests may name
+///   weather:
+///     command: [python3, weather_server.py]   # stdio; or `url:` for streamable HTTP
+///     auto_approve: [get_weather]    # run by the server-side loop without asking the caller
 /// ```
 ///
 /// Wiring a route to a backend is the CLI's job (it knows every backend kind); this type only
 /// reads and checks the file, naming the entry at fault.
 public struct GatewayConfiguration: Decodable, Sendable, Equatable {
     public var routes: [RouteEntry]
+    /// MCP servers by the name requests use (`tools[i].server_label`).
+    public var mcpServers: [String: MCPServerEntry]?
 
-    public init(routes: [RouteEntry]) { self.routes = routes }
+    public init(routes: [RouteEntry], mcpServers: [String: MCPServerEntry]? = nil) {
+        self.routes = routes
+        self.mcpServers = mcpServers
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case routes, mcpServers = "mcp_servers"
+    }
+
+    /// An MCP server Switchboard calls tools on: a command it starts (stdio) or a URL.
+    public struct MCPServerEntry: Decodable, Sendable, Equatable {
+        /// The program and its arguments, speaking MCP over stdin/stdout.
+        public var command: [String]?
+        /// The server's streamable-HTTP endpoint.
+        public var url: String?
+        /// The environment variable holding a bearer token for `url`.
+        public var apiKeyEnv: String?
+        /// The tools requests may be offered (default: all).
+        public var tools: [String]?
+        /// The tools whose calls run without the caller's approval (`*`: all). Default: none.
+        public var autoApprove: [String]?
+        /// Seconds one tool call may take (default 60).
+        public var timeout: Double?
+
+        public init(command: [String]? = nil, url: String? = nil, autoApprove: [String]? = nil) {
+            self.command = command
+            self.url = url
+            self.autoApprove = autoApprove
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case command, url, tools, timeout
+            case apiKeyEnv = "api_key_env", autoApprove = "auto_approve"
+        }
+    }
 
     public struct RouteEntry: Decodable, Sendable, Equatable {
         /// The id clients send, or a pattern with `*` wildcards.
@@ -184,11 +224,36 @@ public struct GatewayConfiguration: Decodable, Sendable, Equatable {
                 guard exact.insert(id).inserted else { throw Invalid(description: "\(at): '\(id)' is served by an earlier route too") }
             }
         }
+        try validateMCPServers()
         for (i, route) in routes.enumerated() {
             for fallback in route.fallbacks ?? [] where !routes.contains(where: {
                 ModelPattern($0.model).matches(fallback) || ($0.aliases ?? []).contains(fallback)
             }) {
                 throw Invalid(description: "routes[\(i)] (\(route.model)): fallback '\(fallback)' is not served by any route")
+            }
+        }
+    }
+
+    /// Checks `mcp_servers`: names requests can use, one endpoint each, sane timeouts.
+    public func validateMCPServers() throws {
+        for (name, server) in mcpServers ?? [:] {
+            let at = "mcp_servers.\(name)"
+            guard !name.isEmpty, name.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-") }) else {
+                throw Invalid(description: "\(at): a server name is letters, digits, '_' and '-'")
+            }
+            switch (server.command, server.url) {
+            case (let command?, nil):
+                if command.isEmpty || command[0].isEmpty { throw Invalid(description: "\(at): 'command' is empty") }
+                if server.apiKeyEnv != nil { throw Invalid(description: "\(at): 'api_key_env' is a setting of 'url' servers") }
+            case (nil, let url?):
+                guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+                    throw Invalid(description: "\(at): '\(url)' is not an http(s) URL")
+                }
+            default:
+                throw Invalid(description: "\(at): needs either 'command' (stdio) or 'url' (streamable HTTP)")
+            }
+            if let timeout = server.timeout, !(timeout > 0 && timeout <= 86_400) {
+                throw Invalid(description: "\(at): 'timeout' must be seconds in (0, 86400]")
             }
         }
     }

@@ -7,6 +7,12 @@ import Synchronization
 public struct GatewayCompletion: Sendable {
     public let events: AsyncThrowingStream<ChatEvent, Error>
     public let report: GuardReport
+
+    /// `events` with `report` (a loop over several routed completions is one completion too).
+    public init(events: AsyncThrowingStream<ChatEvent, Error>, report: GuardReport) {
+        self.events = events
+        self.report = report
+    }
 }
 
 /// Routes requests to backends by model id and guards every answer.

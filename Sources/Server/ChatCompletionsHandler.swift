@@ -4,11 +4,14 @@ import Gateway
 import HTTPTypes
 import Hummingbird
 import Logging
+import MCPClient
 
 /// `POST /v1/chat/completions`: decode and validate, route, then answer as one JSON body or as
 /// an SSE stream, both built from the backend's `ChatEvent` stream.
 struct ChatCompletionsHandler: Sendable {
     let router: ModelRouter
+    /// The configured MCP servers; a request naming their tools runs the server-side loop.
+    let toolbox: MCPToolbox
     let configuration: ServerConfiguration
     let closeSignals: ConnectionCloseSignals
 
@@ -29,9 +32,9 @@ struct ChatCompletionsHandler: Sendable {
         let started = ContinuousClock.now
         var route = "unknown"
         do {
-            let chatRequest = try await decode(request.body)
+            let (chatRequest, mcp) = try await decode(request.body)
             route = router.routeLabel(for: chatRequest.model)
-            let response = try await respond(chatRequest, route: route, logger: logger)
+            let response = try await respond(chatRequest, mcp: mcp, route: route, logger: logger)
             router.metrics.request(route: route, status: Int(response.status.code), duration: ContinuousClock.now - started)
             return response
         } catch {
@@ -41,18 +44,38 @@ struct ChatCompletionsHandler: Sendable {
         }
     }
 
-    private func respond(_ chatRequest: ChatCompletionRequest, route: String, logger: Logger) async throws -> Response {
+    private func respond(_ chatRequest: ChatCompletionRequest, mcp: MCPToolUse?, route: String, logger: Logger) async throws -> Response {
         let identity = CompletionIdentity.new(model: chatRequest.model, systemFingerprint: configuration.systemFingerprint,
                                               now: Date().timeIntervalSince1970)
-        let routed = try await router.startCompletion(chatRequest)
+        let routed: GatewayCompletion
+        var mcpCalls: MCPCallLog?
+        if let mcp {
+            (routed, mcpCalls) = try await ServerSideToolLoop(router: router, toolbox: toolbox).start(chatRequest, use: mcp)
+        } else {
+            routed = try await router.startCompletion(chatRequest)
+        }
         if chatRequest.stream {
-            return try await streamingResponse(routed, request: chatRequest, route: route, identity: identity, logger: logger)
+            return try await streamingResponse(routed, mcpCalls: mcpCalls, request: chatRequest, route: route, identity: identity,
+                                               logger: logger)
         }
         let completion = try await routed.completion(identity: identity, legacyFunctionCall: chatRequest.usesLegacyFunctions)
         logCompletion(completion.usage, finish: completion.finishReason, model: chatRequest.model, route: route, logger: logger)
-        var response = Response.json(completion.json)
+        var json = completion.json
+        if let mcpCalls { json = Self.addingMCPCalls(mcpCalls.all, to: json) }
+        var response = Response.json(json)
         Self.addGuardHeader(routed.report, to: &response.headers)
         return response
+    }
+
+    /// The calls the server-side loop ran, as `choices[0].message.mcp_calls`.
+    private static func addingMCPCalls(_ calls: [MCPCallRecord], to completion: JSONValue) -> JSONValue {
+        guard case .object(var object) = completion, case .array(var choices)? = object["choices"],
+              case .object(var choice)? = choices.first, case .object(var message)? = choice["message"] else { return completion }
+        message["mcp_calls"] = .array(calls.map(\.json))
+        choice["message"] = .object(message)
+        choices[0] = .object(choice)
+        object["choices"] = .array(choices)
+        return .object(object)
     }
 
     /// What the guard did, for the client to see (`x-switchboard-guard`).
@@ -74,7 +97,8 @@ struct ChatCompletionsHandler: Sendable {
         }
     }
 
-    private func decode(_ body: RequestBody) async throws -> ChatCompletionRequest {
+    /// The request, and what it asks of MCP (its `mcp` tools, turned into function tools first).
+    private func decode(_ body: RequestBody) async throws -> (ChatCompletionRequest, MCPToolUse?) {
         let buffer = try await Self.collectBody(body, limit: configuration.maxBodyBytes)
         let json: JSONValue
         do {
@@ -84,7 +108,10 @@ struct ChatCompletionsHandler: Sendable {
                 "We could not parse the JSON body of your request (\(error)). The request body must be valid JSON.",
                 param: nil, code: "invalid_json")
         }
-        return try ChatCompletionRequest(json: json)
+        if let (rewritten, use) = try await toolbox.prepare(json) {
+            return (try ChatCompletionRequest(json: rewritten), use)
+        }
+        return (try ChatCompletionRequest(json: json), nil)
     }
 
     /// Collects the body up to `maxBodyBytes`. An oversized body is still read to its end (and
@@ -112,7 +139,7 @@ struct ChatCompletionsHandler: Sendable {
 
     /// Waits for the first event before committing to `200 text/event-stream`, so an error the
     /// backend finds up front (prompt too long, upstream refusal) is still a proper HTTP error.
-    private func streamingResponse(_ routed: GatewayCompletion, request: ChatCompletionRequest, route: String,
+    private func streamingResponse(_ routed: GatewayCompletion, mcpCalls: MCPCallLog?, request: ChatCompletionRequest, route: String,
                                    identity: CompletionIdentity, logger: Logger) async throws -> Response {
         var iterator = routed.events.makeAsyncIterator()
         let first = try await iterator.next()
@@ -132,6 +159,11 @@ struct ChatCompletionsHandler: Sendable {
                 try await writer.write(ByteBuffer(string: SSE.event(encoder.roleChunk())))
                 while let event = pending {
                     var out = ""
+                    // The calls the loop ran since the last event: they precede what the model
+                    // said after reading their results.
+                    if let ran = mcpCalls?.takeUnread(), !ran.isEmpty {
+                        out += SSE.event(encoder.extensionChunk(["mcp_calls": .array(ran.map(\.json))]))
+                    }
                     for chunk in encoder.chunks(for: event) { out += SSE.event(chunk) }
                     if !out.isEmpty { try await writer.write(ByteBuffer(string: out)) }
                     if case .finished(let reason, let usage) = event {

@@ -3,6 +3,7 @@ import Gateway
 import Hummingbird
 import HummingbirdCore
 import Logging
+import MCPClient
 import Prometheus
 
 /// Builds the Hummingbird application that serves the OpenAI-compatible API.
@@ -11,8 +12,8 @@ public enum SwitchboardServer {
     public static let systemFingerprint = "switchboard-local"
 
     /// The routes, behind the request gate (path canonicalization, Host/Origin policy, key).
-    static func makeResponder(models: ModelRouter, configuration: ServerConfiguration, metrics: PrometheusCollectorRegistry?,
-                              closeSignals: ConnectionCloseSignals) -> some HTTPResponder<SwitchboardRequestContext> {
+    static func makeResponder(models: ModelRouter, toolbox: MCPToolbox, configuration: ServerConfiguration,
+                              metrics: PrometheusCollectorRegistry?, closeSignals: ConnectionCloseSignals) -> some HTTPResponder<SwitchboardRequestContext> {
         let router = Router(context: SwitchboardRequestContext.self)
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: OpenAIErrorMiddleware())
@@ -31,7 +32,7 @@ public enum SwitchboardServer {
             }
             return Response.json(entry.json)
         }
-        let chat = ChatCompletionsHandler(router: models, configuration: configuration, closeSignals: closeSignals)
+        let chat = ChatCompletionsHandler(router: models, toolbox: toolbox, configuration: configuration, closeSignals: closeSignals)
         router.post("/v1/chat/completions") { request, context in try await chat.handle(request, context: context) }
         let mcp = MCPHTTPSessions(router: models)
         for method in [HTTPRequest.Method.post, .get, .delete] {
@@ -48,11 +49,13 @@ public enum SwitchboardServer {
     /// (or with `runService()`): SIGTERM then stops accepting connections and lets in-flight
     /// requests finish, and cancelling it ends them.
     /// `metrics`: the registry `GET /metrics` exports (Prometheus text format), if any.
-    public static func makeApplication(models: ModelRouter, configuration: ServerConfiguration,
-                                       metrics: PrometheusCollectorRegistry? = nil, logger: Logger) -> some ApplicationProtocol {
+    /// `toolbox`: the MCP servers whose tools requests may name (`{"type": "mcp"}` tools).
+    public static func makeApplication(models: ModelRouter, toolbox: MCPToolbox = MCPToolbox(servers: [], logger: Logger(label: "mcp")),
+                                       configuration: ServerConfiguration, metrics: PrometheusCollectorRegistry? = nil,
+                                       logger: Logger) -> some ApplicationProtocol {
         let closeSignals = ConnectionCloseSignals()
         return Application(
-            responder: makeResponder(models: models, configuration: configuration, metrics: metrics, closeSignals: closeSignals),
+            responder: makeResponder(models: models, toolbox: toolbox, configuration: configuration, metrics: metrics, closeSignals: closeSignals),
             server: HTTPServerBuilder { responder in
                 GuardedHTTP1Channel(responder: responder, configuration: configuration, closeSignals: closeSignals)
             },

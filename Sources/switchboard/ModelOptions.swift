@@ -86,6 +86,16 @@ struct ModelOptions: ParsableArguments {
         return order.map { ($0, urls[$0]!, keys[$0], providers[$0]!) }
     }
 
+    /// The config file's `mcp_servers` (none without a config file).
+    func configuredMCPServers() throws -> [String: GatewayConfiguration.MCPServerEntry] {
+        guard let configFile else { return [:] }
+        do {
+            return try GatewayConfiguration.load(path: configFile).mcpServers ?? [:]
+        } catch let error as GatewayConfiguration.Invalid {
+            throw CLIError("\(error)")
+        }
+    }
+
     /// The gateway over every configured route, and the HTTP client its hosted routes share
     /// (the caller shuts it down after the last request). The config file's routes, else the
     /// local model; then the flags' routes. All are checked together (URLs, ids served twice,

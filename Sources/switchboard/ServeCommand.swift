@@ -5,6 +5,7 @@ import LocalBackend
 import Hummingbird
 import LocalEngine
 import Logging
+import MCPClient
 import Metrics
 import Prometheus
 import Server
@@ -56,6 +57,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var models: ModelOptions
 
+    @OptionGroup var mcpServers: MCPServerOptions
+
     func validate() throws {
         for (name, value) in [("header-timeout", headerTimeout), ("body-timeout", bodyTimeout), ("idle-timeout", idleTimeout)]
         where !(value.isFinite && value > 0 && value <= 86_400) {
@@ -76,6 +79,10 @@ struct ServeCommand: AsyncParsableCommand {
         let metricsRegistry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metricsRegistry))
         let (models, http) = try self.models.makeRouter(logger: logger)
+        let mcpSettings = try mcpServers.settings(adding: try self.models.configuredMCPServers(),
+                                                  environment: ProcessInfo.processInfo.environment)
+        for server in mcpSettings { logger.info("mcp server", metadata: ["name": "\(server.name)", "endpoint": "\(server.endpoint)"]) }
+        let toolbox = MCPToolbox(servers: mcpSettings, logger: logger)
 
         var serverConfiguration = ServerConfiguration()
         serverConfiguration.host = host
@@ -91,13 +98,14 @@ struct ServeCommand: AsyncParsableCommand {
         serverConfiguration.allowedHosts = allowedHosts
 
         logger.info("listening", metadata: ["address": "\(host):\(port)"])
-        let app = SwitchboardServer.makeApplication(models: models, configuration: serverConfiguration, metrics: metricsRegistry,
+        let app = SwitchboardServer.makeApplication(models: models, toolbox: toolbox, configuration: serverConfiguration, metrics: metricsRegistry,
                                                     logger: logger)
         try await runUntilShutdown([
             .init(service: app),
             // Ends at once when no route has a pool; that is not a failure.
             .init(service: HealthChecks(router: models), successTerminationBehavior: .ignore),
         ], logger: logger)
+        await toolbox.close()
         try await http.shutdown()
     }
 

@@ -28,6 +28,13 @@ final class GatewayConfigurationTests: XCTestCase {
         XCTAssertEqual(configuration.routes[3].maxTokens, 4096)
         XCTAssertEqual(configuration.routes[4].provider, "gemini")
         XCTAssertEqual(configuration.routes[4].baseURLs, ["https://generativelanguage.googleapis.com"])
+        let mcp = try XCTUnwrap(configuration.mcpServers)
+        XCTAssertEqual(mcp["weather"]?.command, ["python3", "weather_server.py"])
+        XCTAssertEqual(mcp["weather"]?.autoApprove, ["get_weather"])
+        XCTAssertEqual(mcp["docs"]?.url, "https://mcp.example.com/mcp")
+        XCTAssertEqual(mcp["docs"]?.apiKeyEnv, "DOCS_MCP_TOKEN")
+        XCTAssertEqual(mcp["docs"]?.tools, ["search_docs"])
+        XCTAssertEqual(mcp["docs"]?.timeout, 30)
     }
 
     func testJSONIsAccepted() throws {
@@ -51,6 +58,13 @@ final class GatewayConfigurationTests: XCTestCase {
             ("routes: [{model: a, base_url: 'http://x', timeout: 0}]", "'timeout'"),
             ("routes: [{model: a, base_url: 'http://x', retries: 99}]", "'retries'"),
             ("routes: [{model: 5}", "not valid YAML"),
+            ("{routes: [{model: a, local: default}], mcp_servers: {w: {}}}", "mcp_servers.w: needs either 'command' (stdio) or 'url'"),
+            ("{routes: [{model: a, local: default}], mcp_servers: {w: {command: [x], url: 'http://x'}}}", "needs either"),
+            ("{routes: [{model: a, local: default}], mcp_servers: {w: {command: []}}}", "'command' is empty"),
+            ("{routes: [{model: a, local: default}], mcp_servers: {w: {url: 'file:///x'}}}", "not an http(s) URL"),
+            ("{routes: [{model: a, local: default}], mcp_servers: {w: {command: [x], api_key_env: K}}}", "'api_key_env' is a setting of 'url' servers"),
+            ("{routes: [{model: a, local: default}], mcp_servers: {'a b': {command: [x]}}}", "a server name is letters"),
+            ("{routes: [{model: a, local: default}], mcp_servers: {w: {command: [x], timeout: -1}}}", "'timeout'"),
         ] {
             XCTAssertThrowsError(try GatewayConfiguration.parse(text), text) {
                 XCTAssertTrue("\($0)".contains(expected), "\(text): \($0)")

@@ -2,6 +2,7 @@ import ChatAPI
 import Foundation
 import Gateway
 import MCP
+import MCPClient
 
 /// Switchboard as an MCP server: the tools `chat_completions` (see `ChatCompletionsTool`) and
 /// `list_models`, answered by the same gateway as the HTTP API. A bad call is a tool error
@@ -26,20 +27,20 @@ public enum SwitchboardMCP {
     static var tools: [Tool] {
         [
             Tool(name: ChatCompletionsTool.name, title: "Chat completions", description: ChatCompletionsTool.description,
-                 inputSchema: value(ChatCompletionsTool.inputSchema),
+                 inputSchema: Value(ChatCompletionsTool.inputSchema),
                  annotations: .init(readOnlyHint: true, openWorldHint: true),
-                 outputSchema: value(ChatCompletionsTool.outputSchema)),
+                 outputSchema: Value(ChatCompletionsTool.outputSchema)),
             Tool(name: "list_models", title: "List models",
                  description: "The models this Switchboard serves (local GGUFs and hosted routes), each with its capabilities: tools, parallel tool calls, strict schemas, streaming.",
-                 inputSchema: value(["type": "object", "properties": [:]]),
+                 inputSchema: Value(["type": "object", "properties": [:]]),
                  annotations: .init(readOnlyHint: true, idempotentHint: true, openWorldHint: false),
-                 outputSchema: value(["type": "object", "required": ["result"], "properties": [
+                 outputSchema: Value(["type": "object", "required": ["result"], "properties": [
                      "result": ["type": "object", "description": "OpenAI's model list: {object: 'list', data: [...]}."]]])),
         ]
     }
 
     static func answer(_ call: CallTool.Parameters, router: ModelRouter, server: Server?) async -> CallTool.Result {
-        let arguments = json(.object(call.arguments ?? [:])).objectValue ?? [:]
+        let arguments = JSONValue(.object(call.arguments ?? [:])).objectValue ?? [:]
         do {
             switch call.name {
             case ChatCompletionsTool.name:
@@ -74,25 +75,15 @@ public enum SwitchboardMCP {
     static func result(_ payload: JSONValue) -> CallTool.Result {
         let structured: JSONValue = ["result": payload]
         return CallTool.Result(content: [.text(text: structured.serialized(), annotations: nil, _meta: nil)],
-                               structuredContent: Optional(value(structured)), isError: false)
+                               structuredContent: Optional(Value(structured)), isError: false)
     }
 
     /// A tool error carrying OpenAI's error object, as text and as structured content.
     static func failure(_ error: APIError) -> CallTool.Result {
         CallTool.Result(content: [.text(text: error.json.serialized(), annotations: nil, _meta: nil)],
-                        structuredContent: Optional(value(error.json)), isError: true)
+                        structuredContent: Optional(Value(error.json)), isError: true)
     }
 
-    /// Our JSON as the SDK's.
-    static func value(_ json: JSONValue) -> Value {
-        (try? JSONDecoder().decode(Value.self, from: Data(json.serializedBytes()))) ?? .null
-    }
-
-    /// The SDK's JSON as ours.
-    static func json(_ value: Value) -> JSONValue {
-        guard let data = try? JSONEncoder().encode(value), let parsed = try? JSONParser.parse(Array(data)) else { return .null }
-        return parsed
-    }
 }
 
 /// Numbers a call's progress notifications (MCP wants them increasing).
