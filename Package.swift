@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "JSONSchemaKit", targets: ["JSONSchemaKit"]),
         .library(name: "Grammar", targets: ["Grammar"]),
         .library(name: "ChatTemplates", targets: ["ChatTemplates"]),
+        .library(name: "SwitchboardKit", targets: ["SwitchboardKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
@@ -122,6 +123,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]),
+        // The Swift SDK: a client of any OpenAI-compatible endpoint. No unsafeFlags anywhere
+        // below it, so other packages can depend on it.
+        .target(
+            name: "SwitchboardKit",
+            dependencies: [
+                "ChatAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
         // Hummingbird HTTP front end.
         .target(
             name: "Server",
@@ -179,6 +191,9 @@ let package = Package(
             name: "GatewayTests", dependencies: ["Gateway", "ChatAPI", "JSONSchemaKit"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
+            name: "SwitchboardKitTests", dependencies: ["SwitchboardKit", "ChatAPI"],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(
             name: "MCPClientTests", dependencies: ["MCPClient", "ChatAPI"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
@@ -192,11 +207,12 @@ let package = Package(
             exclude: ["Corpus"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         // Hosted routes end to end: the real server, gateway and OpenAI-compatible adapter in
-        // process, against fake upstreams on loopback that replay providers' wire formats.
+        // process, against fake upstreams on loopback that replay providers' wire formats; and
+        // SwitchboardKit's client against the same fakes.
         .testTarget(
             name: "ProvidersTests",
             dependencies: [
-                "Providers", "Gateway", "Server", "ChatAPI",
+                "Providers", "Gateway", "Server", "ChatAPI", "SwitchboardKit",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -208,7 +224,7 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "Gateway", "ChatAPI", "JSONSchemaKit", "TestSupport",
+                "Server", "Gateway", "ChatAPI", "JSONSchemaKit", "TestSupport", "SwitchboardKit",
                 // Only to compute expected prompts in-process next to the real binary.
                 "LocalBackend", "LocalEngine",
                 .product(name: "Hummingbird", package: "hummingbird"),

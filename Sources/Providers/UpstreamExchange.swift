@@ -54,8 +54,8 @@ extension UpstreamHTTPClient {
             var error = APIError(upstreamStatus: status, body: json)
             error.message = Self.redacted(error.message, secret)
             // 529 is Anthropic's "overloaded"; every 5xx and 429 may pass on another attempt.
-            throw UpstreamError(error, retryable: status == 429 || status >= 500,
-                                retryAfter: response.headers.first(name: "retry-after").flatMap(Self.retryAfter))
+            throw UpstreamError(error, retryable: RetryPolicy.isRetryable(status: status),
+                                retryAfter: response.headers.first(name: "retry-after").flatMap(RetryPolicy.retryAfter(header:)))
         }
         return response
     }
@@ -73,12 +73,6 @@ extension UpstreamHTTPClient {
     static func redacted(_ text: String, _ secret: String?) -> String {
         guard let secret, secret.count >= 4 else { return text }
         return text.replacingOccurrences(of: secret, with: "[redacted]")
-    }
-
-    /// `Retry-After` as delay seconds (the HTTP-date form is rare from APIs and is ignored).
-    static func retryAfter(_ value: String) -> Duration? {
-        guard let seconds = Double(value.trimmingCharacters(in: .whitespaces)), seconds.isFinite, seconds >= 0 else { return nil }
-        return .milliseconds(Int64(min(seconds, 3600) * 1000))
     }
 
     /// A whole (non-streaming) response body, parsed.

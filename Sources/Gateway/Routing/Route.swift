@@ -1,3 +1,5 @@
+import ChatAPI
+
 /// Model ids served by one pool of backends, with what to do when they fail.
 public struct Route: Sendable {
     /// The ids this route serves: exact (`smollm2`) or a wildcard (`grok-*`).
