@@ -29,6 +29,19 @@ public enum ToolChoice: Sendable, Equatable {
     case allowed(names: [String], required: Bool)
 }
 
+extension ToolChoice {
+    /// The choice for a tool loop's later rounds (the server-side MCP loop, the SDK's
+    /// `ToolRunner`): what forced a call forces it no more, so the model can answer with what
+    /// the tools returned instead of calling again until the rounds run out.
+    public var afterFirstRound: ToolChoice {
+        switch self {
+        case .required, .function: .auto
+        case .allowed(let names, _): .allowed(names: names, required: false)
+        case .none, .auto: self
+        }
+    }
+}
+
 /// The requested output format (`response_format`).
 public enum ResponseFormat: Sendable, Equatable {
     case text

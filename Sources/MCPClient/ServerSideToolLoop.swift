@@ -168,17 +168,6 @@ public struct ServerSideToolLoop: Sendable {
     }
 }
 
-extension ToolChoice {
-    /// The choice for the loop's later rounds: what forced a call forces it no more.
-    var afterFirstRound: ToolChoice {
-        switch self {
-        case .required, .function: .auto
-        case .allowed(let names, _): .allowed(names: names, required: false)
-        case .none, .auto: self
-        }
-    }
-}
-
 /// One call the loop ran (or the caller refused), as the `mcp_calls` extension field reports it.
 public struct MCPCallRecord: Sendable, Equatable {
     public let call: ToolCall
