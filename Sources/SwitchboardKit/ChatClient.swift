@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 import ChatAPI
 import NIOCore
 import NIOHTTP1
@@ -155,4 +156,31 @@ public struct ChatClient: Sendable {
         guard RetryPolicy.isRetryable(status: status) else { throw error }
         return .failed(error, retryAfter: response.headers.first(name: "retry-after").flatMap(RetryPolicy.retryAfter(header:)))
     }
+}
+
+extension ChatClient {
+    /// Asks for an answer shaped as `T` (`response_format: json_schema`, strict, with
+    /// `T.jsonSchema`) and decodes it. Throws `StructuredAnswerError` when the answer is not
+    /// JSON that decodes as `T` (a server that enforces schemas, as Switchboard does, never
+    /// gives one).
+    public func respond<T: Decodable & JSONSchemaConvertible>(to request: ChatCompletionRequest, as type: T.Type) async throws -> T {
+        var request = request
+        let name = String(String(describing: T.self).unicodeScalars.filter { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) }.prefix(64))
+        request.responseFormat = .jsonSchema(name: name.isEmpty ? "answer" : name, description: nil, schema: T.jsonSchema, strict: true)
+        let completion = try await complete(request)
+        let text = completion.content ?? ""
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(text.utf8))
+        } catch {
+            throw StructuredAnswerError(text: text, reason: "\(error)")
+        }
+    }
+}
+
+/// A structured answer that did not decode as the type asked for.
+public struct StructuredAnswerError: Error, Sendable, CustomStringConvertible {
+    /// The answer as the server gave it.
+    public let text: String
+    public let reason: String
+    public var description: String { "The answer does not decode as asked: \(reason). Answer: \(text.prefix(200))" }
 }

@@ -1,11 +1,15 @@
 import ChatAPI
 import Foundation
 
-/// The arguments of a typed tool: decoded from the model's JSON, described by a JSON Schema.
-public protocol ToolArguments: Decodable, Sendable {
-    /// The JSON Schema of the arguments object, as `tools[i].function.parameters`.
+/// A type described by a JSON Schema: a tool's arguments (`tools[i].function.parameters`), or
+/// a structured answer (`response_format: json_schema`).
+public protocol JSONSchemaConvertible: Sendable {
+    /// The JSON Schema of the type's JSON form.
     static var jsonSchema: JSONValue { get }
 }
+
+/// The arguments of a typed tool: decoded from the model's JSON, described by a JSON Schema.
+public typealias ToolArguments = Decodable & JSONSchemaConvertible
 
 /// A function the model may call, with typed arguments and output.
 ///

@@ -93,6 +93,30 @@ final class ChatClientTests: XCTestCase {
         }
     }
 
+    struct Card: Decodable, JSONSchemaConvertible {
+        let city: String
+        static let jsonSchema: JSONValue = ["type": "object", "properties": ["city": ["type": "string"]], "required": ["city"]]
+    }
+
+    func testRespondAsATypeAsksForItsSchemaAndDecodes() async throws {
+        let upstream = try await FakeUpstream.start([.json(Wire.completion(content: #"{"city":"Paris"}"#)),
+                                                     .json(Wire.completion(content: "Paris is nice."))])
+        defer { upstream.stop() }
+        let card = try await client(upstream).respond(to: request, as: Card.self)
+        XCTAssertEqual(card.city, "Paris")
+        let format = upstream.received.first?["response_format"]
+        XCTAssertEqual(format?["type"], "json_schema")
+        XCTAssertEqual(format?["json_schema"]?["name"], "Card")
+        XCTAssertEqual(format?["json_schema"]?["strict"], true)
+        XCTAssertEqual(format?["json_schema"]?["schema"], Card.jsonSchema)
+        do {
+            _ = try await client(upstream).respond(to: request, as: Card.self)
+            XCTFail("a prose answer decoded")
+        } catch let error as StructuredAnswerError {
+            XCTAssertEqual(error.text, "Paris is nice.")
+        }
+    }
+
     func testStoppingTheStreamCancelsTheRequest() async throws {
         let upstream = try await FakeUpstream.start([FakeReply(headers: ["Content-Type": "text/event-stream"],
                                                                pieces: [SSE.event(Wire.text("a"))], trickle: 200)])

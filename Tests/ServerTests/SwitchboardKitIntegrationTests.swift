@@ -97,6 +97,29 @@ final class SwitchboardKitIntegrationTests: XCTestCase {
         XCTAssertTrue(text.contains("light rain"), "the streamed answer uses the tool's result too: \(text)")
     }
 
+    struct CityCard: Decodable, JSONSchemaConvertible {
+        let city: String
+        let country: String
+        let population: Int
+        static let jsonSchema: JSONValue = [
+            "type": "object", "additionalProperties": false, "required": ["city", "country", "population"],
+            "properties": ["city": ["type": "string", "maxLength": 40], "country": ["type": "string", "maxLength": 40],
+                           "population": ["type": "integer", "minimum": 0]],
+        ]
+    }
+
+    /// A structured answer decodes as the type asked for: the server's grammar holds the model
+    /// to the type's schema.
+    func testRespondAsAType() async throws {
+        let client = ChatClient(baseURL: "http://127.0.0.1:\(try server().port)/v1")
+        var request = ChatCompletionRequest(model: ServerProcess.defaultModelID, messages: [.user("Describe Paris.")])
+        request.temperature = 0
+        request.maxCompletionTokens = 120
+        let card = try await client.respond(to: request, as: CityCard.self)
+        XCTAssertFalse(card.city.isEmpty)
+        XCTAssertGreaterThanOrEqual(card.population, 0)
+    }
+
     func testAnInvalidRequestIsATypedError() async throws {
         let client = ChatClient(baseURL: "http://127.0.0.1:\(try server().port)/v1")
         var request = ChatCompletionRequest(model: ServerProcess.defaultModelID, messages: [.user("Hi")])
