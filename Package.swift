@@ -1,5 +1,6 @@
 // swift-tools-version:6.0
 import Foundation
+import CompilerPluginSupport
 import PackageDescription
 
 // llama.cpp is built by scripts/bootstrap into a cache outside the repo (static libraries), so a
@@ -40,6 +41,8 @@ let package = Package(
         // Already in the graph through Hummingbird; the server names header fields with it.
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", exact: "0.12.1"),
+        // SwitchboardKit's @JSONSchema macro.
+        .package(url: "https://github.com/swiftlang/swift-syntax.git", from: "603.0.0"),
         // Already in the graph through the MCP SDK; its stdio transport takes FileDescriptors.
         .package(url: "https://github.com/apple/swift-system.git", from: "1.0.0"),
     ],
@@ -128,10 +131,18 @@ let package = Package(
         .target(
             name: "SwitchboardKit",
             dependencies: [
-                "ChatAPI",
+                "ChatAPI", "SwitchboardKitMacros",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
+        // @JSONSchema: a type's JSON Schema derived from its declaration, at compile time.
+        .macro(
+            name: "SwitchboardKitMacros",
+            dependencies: [
+                .product(name: "SwiftSyntaxMacros", package: "swift-syntax"),
+                .product(name: "SwiftCompilerPlugin", package: "swift-syntax"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         // Hummingbird HTTP front end.
@@ -191,7 +202,7 @@ let package = Package(
             name: "GatewayTests", dependencies: ["Gateway", "ChatAPI", "JSONSchemaKit"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
-            name: "SwitchboardKitTests", dependencies: ["SwitchboardKit", "ChatAPI"],
+            name: "SwitchboardKitTests", dependencies: ["SwitchboardKit", "ChatAPI", "JSONSchemaKit"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
             name: "MCPClientTests", dependencies: ["MCPClient", "ChatAPI"],
