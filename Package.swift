@@ -172,8 +172,6 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: llamaHeaders),
-        // Examples/weather: the function-calling loop against `make serve`, HTTP + ChatAPI only.
-        .executableTarget(name: "WeatherExample", dependencies: ["ChatAPI"], path: "Examples/weather"),
         .executableTarget(
             name: "GrammarBench",
             dependencies: ["Grammar", "JSONSchemaKit", "ChatAPI", "GGUF", "TestSupport"],
