@@ -164,7 +164,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "Server", "Gateway", "MCPClient", "LocalBackend", "Providers", "LocalEngine", "ChatTemplates", "CLlama", "GGUF",
+                "Server", "Gateway", "MCPClient", "SwitchboardKit", "LocalBackend", "Providers", "LocalEngine", "ChatTemplates", "CLlama", "GGUF",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -73,6 +73,18 @@ public struct ChatClient: Sendable {
         return try APIError.decodingUpstream("response") { try ChatCompletion(json: json) }
     }
 
+    /// The ids of the models the server lists (`GET /models`), in its order.
+    public func models() async throws -> [String] {
+        var request = HTTPClientRequest(url: baseURL + "/models")
+        if let apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
+        let response = try await http.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: maxResponseBytes)
+        let json = try? JSONParser.parse(body.readableBytesView)
+        guard (200..<300).contains(Int(response.status.code)) else { throw APIError(upstreamStatus: Int(response.status.code), body: json) }
+        guard let data = json?["data"]?.arrayValue else { throw APIError.badUpstream("The server's model list has no 'data' array.") }
+        return data.compactMap { $0["id"]?.stringValue }
+    }
+
     /// The completion as it is generated (`stream` in `request` is set). The last chunk carries
     /// the `.finished` event; usage is asked for (`stream_options.include_usage`). Stopping the
     /// iteration, or cancelling its task, ends the request.

@@ -95,7 +95,9 @@ public struct ToolRunner: Sendable {
 
     private func loop(_ request: ChatCompletionRequest, report: AsyncThrowingStream<ToolRunEvent, Error>.Continuation) async throws -> ToolRunResult {
         var request = request
-        let requestedChoice = request.tools.isEmpty && !tools.isEmpty ? ToolChoice.auto : request.toolChoice
+        // A request built without tools has `none`, the API's default then; the runner's tools
+        // make `auto` the default instead.
+        let requestedChoice = request.tools.isEmpty && request.toolChoice == .none ? ToolChoice.auto : request.toolChoice
         let declared = Set(request.tools.map(\.name))
         request.tools += tools.filter { !declared.contains($0.name) }.map(\.definition)
         var usage = TokenUsage(promptTokens: 0, completionTokens: 0)

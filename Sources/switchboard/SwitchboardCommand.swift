@@ -6,5 +6,5 @@ struct SwitchboardCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "OpenAI-compatible chat completions with first-class function calling.",
-        subcommands: [ServeCommand.self, MCPCommand.self, TemplateCommand.self, BenchCommand.self, ToolBenchCommand.self])
+        subcommands: [ServeCommand.self, MCPCommand.self, ChatCommand.self, TemplateCommand.self, BenchCommand.self, ToolBenchCommand.self])
 }
