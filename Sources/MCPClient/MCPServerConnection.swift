@@ -14,6 +14,8 @@ actor MCPServerConnection {
     private var session: Session?
     private var opening: Task<Session, Error>?
     private var listed: (tools: [MCP.Tool], at: ContinuousClock.Instant)?
+    /// Counts `close()`s, so an open that finishes after one is not kept.
+    private var generation = 0
     /// How long a tool list is reused before it is asked for again.
     static let toolListLifetime: Duration = .seconds(60)
     /// Pages of `tools/list` read at most: a server that keeps paging is not listed forever.
@@ -31,14 +33,19 @@ actor MCPServerConnection {
         self.logger = logger
     }
 
-    /// The server's tools (all of them; the caller filters what it offers).
+    /// The server's tools (all of them; the caller filters what it offers). Each page is asked
+    /// for under the call time limit.
     func tools() async throws -> [MCP.Tool] {
         if let listed, ContinuousClock.now - listed.at < Self.toolListLifetime { return listed.tools }
-        let client = try await openSession().client
+        let session = try await openSession()
         var tools: [MCP.Tool] = []
         var cursor: String?
         for _ in 0..<Self.maxToolPages {
-            let page = try await failing { try await client.listTools(cursor: cursor) }
+            let page = try await failing(session) {
+                try await Self.race(settings.callTimeout, what: "The MCP server '\(settings.name)'", exit: session.exit) { [cursor] in
+                    try await session.client.listTools(cursor: cursor)
+                }
+            }
             tools += page.tools
             cursor = page.nextCursor
             if cursor == nil { break }
@@ -53,12 +60,13 @@ actor MCPServerConnection {
         let session = try await openSession()
         let mcpArguments = Dictionary(arguments.map { ($0.key, MCP.Value($0.value)) }, uniquingKeysWith: { _, last in last })
         let context: RequestContext<CallTool.Result> = try await session.client.callTool(name: tool, arguments: mcpArguments)
-        let result = try await failing {
+        let result = try await failing(session) {
             do {
                 return try await Self.race(settings.callTimeout, what: "The MCP tool '\(tool)'", exit: session.exit) {
                     try await context.value
                 }
-            } catch let error as MCPError {
+            } catch {
+                // Timed out, the process exited, or the caller left: the server may stop working on it.
                 try? await session.client.cancelRequest(context.requestID, reason: "\(error)")
                 throw error
             }
@@ -70,6 +78,7 @@ actor MCPServerConnection {
     /// caller is cancelled. The SDK's requests wait on continuations that ignore cancellation,
     /// so the loser is not waited for: `body` is cancelled and left to end on its own (the
     /// session is dropped after such a failure, which ends its pending requests).
+    @discardableResult
     private static func race<T: Sendable>(_ limit: Duration, what: String, exit: ProcessExit?,
                                           _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let outcome = FirstOutcome<T>()
@@ -96,34 +105,65 @@ actor MCPServerConnection {
 
     /// Ends the session and stops the server process.
     func close() async {
+        generation += 1
         opening?.cancel()
         opening = nil
         guard let session else { return }
         self.session = nil
+        listed = nil
+        await Self.end(session)
+    }
+
+    private static func end(_ session: Session) async {
         await session.client.disconnect()
         if let process = session.process, process.isRunning { process.terminate() }
     }
 
-    /// Runs `body`; a failure that is not the server's tool error drops the session, so the
-    /// next use starts a fresh one (the process may have died, the HTTP session expired).
-    private func failing<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+    /// Runs `body` on `session`. A failure drops that session (if it is still the current one),
+    /// so the next use starts a fresh one: the process may have died, the HTTP session expired.
+    /// A cancelled caller (its client left) is no failure of the server: the session stays.
+    private func failing<T: Sendable>(_ session: Session, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
+        } catch is CancellationError {
+            throw CancellationError()
         } catch {
             logger.warning("MCP server failed", metadata: ["server": "\(settings.name)", "error": "\(error)"])
-            await close()
+            if self.session?.client === session.client { await close() }
             throw error
         }
+    }
+
+    /// The process of the current session exited: the session is dropped at once (an idle
+    /// dead session would otherwise be found only by the next call, and the SDK's reader
+    /// spins on the closed pipe meanwhile).
+    private func processExited(_ exit: ProcessExit) async {
+        guard let session, session.exit === exit else { return }
+        logger.warning("MCP server process exited", metadata: ["server": "\(settings.name)"])
+        await close()
     }
 
     private func openSession() async throws -> Session {
         if let session { return session }
         if let opening { return try await opening.value }
-        let task = Task { try await Self.connect(settings, logger: logger) }
+        let started = generation
+        let task = Task { [settings, logger] in try await Self.connect(settings, logger: logger) }
         opening = task
-        defer { opening = nil }
-        let opened = try await task.value
+        let opened: Session
+        do {
+            opened = try await task.value
+        } catch {
+            if generation == started { opening = nil }
+            throw error
+        }
+        // Closed meanwhile (shutdown, or a failure of the session before): this one is not wanted.
+        guard generation == started else {
+            await Self.end(opened)
+            throw CancellationError()
+        }
+        opening = nil
         session = opened
+        opened.exit?.onExit { [weak self] exit in Task { await self?.processExited(exit) } }
         return opened
     }
 
@@ -131,9 +171,15 @@ actor MCPServerConnection {
         let client = Client(name: "switchboard", version: "0.1.0")
         switch settings.endpoint {
         case .http(let url, let bearerToken):
-            let transport = StreamableHTTPClientTransport(url: url, bearerToken: bearerToken, logger: logger)
-            try await race(settings.callTimeout, what: "The MCP server '\(settings.name)'", exit: nil) {
-                try await client.connect(transport: transport)
+            let transport = StreamableHTTPClientTransport(url: url, bearerToken: bearerToken,
+                                                          requestTimeout: settings.callTimeout + .seconds(5), logger: logger)
+            do {
+                try await race(settings.callTimeout, what: "The MCP server '\(settings.name)'", exit: nil) {
+                    try await client.connect(transport: transport)
+                }
+            } catch {
+                await client.disconnect()
+                throw error
             }
             return Session(client: client, process: nil, exit: nil)
         case .stdio(let command):
@@ -199,20 +245,36 @@ private final class FirstOutcome<T: Sendable>: Sendable {
     }
 }
 
-/// A process's exit status, awaitable (a stdio server that dies answers nothing more).
+/// A process's exit status, awaitable, and a callback when it comes (a stdio server that
+/// dies answers nothing more).
 final class ProcessExit: Sendable {
-    private let exitStatus = Mutex<Int32?>(nil)
+    private let state = Mutex<(status: Int32?, onExit: (@Sendable (ProcessExit) -> Void)?)>((nil, nil))
 
     /// Install before `process.run()`.
     init(_ process: Process) {
-        process.terminationHandler = { ended in self.exitStatus.withLock { $0 = ended.terminationStatus } }
+        process.terminationHandler = { ended in
+            let onExit = self.state.withLock { state in
+                state.status = ended.terminationStatus
+                return state.onExit
+            }
+            onExit?(self)
+        }
+    }
+
+    /// Calls `handler` when the process exits (at once if it has).
+    func onExit(_ handler: @escaping @Sendable (ProcessExit) -> Void) {
+        let exited = state.withLock { state in
+            state.onExit = handler
+            return state.status != nil
+        }
+        if exited { handler(self) }
     }
 
     /// The exit status, once the process has exited. Checks a few times a second, and throws
     /// `CancellationError` when cancelled (the races it takes part in cancel their losers).
     func status() async throws -> Int32 {
         while true {
-            if let status = exitStatus.withLock({ $0 }) { return status }
+            if let status = state.withLock({ $0.status }) { return status }
             try await Task.sleep(for: .milliseconds(100))
         }
     }

@@ -27,6 +27,9 @@ public struct ServerSideToolLoop: Sendable {
     public func start(_ request: ChatCompletionRequest, use: MCPToolUse) async throws -> (completion: GatewayCompletion, calls: MCPCallLog) {
         let log = MCPCallLog()
         var request = request
+        // Approved calls may change things: run them only for a request that can go on (a
+        // model that is served, schemas that compile).
+        _ = try router.route(for: request.model)
         request.messages += try await approvedResults(request, use: use, log: log)
         let first = try await router.startCompletion(request)
         let (events, continuation) = AsyncThrowingStream.makeStream(of: ChatEvent.self)

@@ -17,6 +17,7 @@ actor StreamableHTTPClientTransport: Transport {
     nonisolated let logger: Logger
     private let url: URL
     private let bearerToken: String?
+    private let requestTimeout: Duration
     private let http: HTTPClient
     private var sessionID: String?
     private let messages: AsyncThrowingStream<Data, Swift.Error>
@@ -24,9 +25,12 @@ actor StreamableHTTPClientTransport: Transport {
     /// Bounds one answer, JSON or SSE: an MCP server is trusted with tools, not with our memory.
     static let maxResponseBytes = 16 * 1024 * 1024
 
-    init(url: URL, bearerToken: String?, http: HTTPClient = .shared, logger: Logger) {
+    /// `requestTimeout`: how long one POST may take, its answer included (past the caller's
+    /// own limit, so the connection is not held long after the caller gave up).
+    init(url: URL, bearerToken: String?, requestTimeout: Duration, http: HTTPClient = .shared, logger: Logger) {
         self.url = url
         self.bearerToken = bearerToken
+        self.requestTimeout = requestTimeout
         self.http = http
         self.logger = logger
         (messages, continuation) = AsyncThrowingStream.makeStream()
@@ -54,12 +58,16 @@ actor StreamableHTTPClientTransport: Transport {
         if let sessionID { request.headers.add(name: "Mcp-Session-Id", value: sessionID) }
         addAuthorization(&request)
         request.body = .bytes(ByteBuffer(bytes: data))
-        let response = try await http.execute(request, timeout: .seconds(3600))
+        let (seconds, attoseconds) = requestTimeout.components
+        let response = try await http.execute(request, timeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
         if let assigned = response.headers.first(name: "Mcp-Session-Id") { sessionID = assigned }
         guard (200..<300).contains(response.status.code) else {
-            let body = try? await response.body.collect(upTo: 64 * 1024)
-            throw MCPError.internalError(
-                "The MCP server at \(url) answered HTTP \(response.status.code): \(body.map { String(buffer: $0) } ?? "")")
+            // The details go to the log only: the error reaches clients, and the URL may carry
+            // a credential.
+            let body = try? await response.body.collect(upTo: 4 * 1024)
+            logger.warning("MCP server refused a message", metadata: [
+                "url": "\(url)", "status": "\(response.status.code)", "body": "\(body.map { String(buffer: $0) } ?? "")"])
+            throw MCPError.internalError("The MCP server answered HTTP \(response.status.code).")
         }
         // 202: a notification or response of ours was accepted; nothing comes back.
         guard response.status.code != 202 else { return }

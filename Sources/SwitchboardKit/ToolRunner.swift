@@ -109,7 +109,10 @@ public struct ToolRunner: Sendable {
                 let text = chunk.text
                 if !text.isEmpty { report.yield(.textDelta(text)) }
             }
-            guard let answer = aggregator.completion else { throw CancellationError() }
+            try Task.checkCancellation()
+            guard let answer = aggregator.completion else {
+                throw APIError.badUpstream("The answer stream ended without saying why the model stopped.", code: "upstream_stream_cut")
+            }
             usage.promptTokens += answer.usage.promptTokens
             usage.completionTokens += answer.usage.completionTokens
             usage.cachedPromptTokens += answer.usage.cachedPromptTokens

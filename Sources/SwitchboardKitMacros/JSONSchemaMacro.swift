@@ -27,8 +27,10 @@ public struct JSONSchemaMacro: ExtensionMacro {
         } else {
             throw SchemaMacroError("@JSONSchema applies to a struct or a String-backed enum")
         }
+        // `protocols` is empty when the type already declares the conformance itself.
+        let conformance = protocols.isEmpty ? "" : ": JSONSchemaConvertible"
         return [try ExtensionDeclSyntax("""
-            extension \(type.trimmed): JSONSchemaConvertible {
+            extension \(type.trimmed)\(raw: conformance) {
                 public static var jsonSchema: JSONValue { \(raw: schema) }
             }
             """)]
@@ -43,6 +45,8 @@ public struct JSONSchemaMacro: ExtensionMacro {
         for member in structure.memberBlock.members {
             guard let variable = member.decl.as(VariableDeclSyntax.self), isStored(variable) else { continue }
             for binding in variable.bindings {
+                // `let x = value` is never decoded, so it is not part of the JSON.
+                if variable.bindingSpecifier.text == "let" && binding.initializer != nil { continue }
                 guard let name = binding.pattern.as(IdentifierPatternSyntax.self)?.identifier.text else { continue }
                 let key = name.hasPrefix("`") ? String(name.dropFirst().dropLast()) : name
                 guard let type = binding.typeAnnotation?.type else {

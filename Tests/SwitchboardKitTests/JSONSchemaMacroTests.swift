@@ -35,6 +35,13 @@ struct Stop: Decodable, Equatable {
     let minutes: UInt8
 }
 
+/// Declares its conformance itself; `let` constants with a value are not decoded, so not in the schema.
+@JSONSchema
+struct Labelled: ToolArguments {
+    let label: String
+    let kind = "fixed"
+}
+
 /// `@JSONSchema`'s schemas: what they say, checked against JSONSchemaKit on valid and invalid
 /// instances, and ready for OpenAI's strict mode.
 final class JSONSchemaMacroTests: XCTestCase {
@@ -98,6 +105,12 @@ final class JSONSchemaMacroTests: XCTestCase {
             for branch in schema["anyOf"]?.arrayValue ?? [] { check(branch, path) }
         }
         check(WeatherQuery.jsonSchema, "WeatherQuery")
+    }
+
+    func testADeclaredConformanceAndConstants() {
+        XCTAssertEqual(Labelled.jsonSchema, ["type": "object", "properties": ["label": ["type": "string"]], "required": ["label"],
+                                             "additionalProperties": false,
+                                             "description": "Declares its conformance itself; `let` constants with a value are not decoded, so not in the schema."])
     }
 
     func testATypedToolDeclaresTheDerivedSchema() {

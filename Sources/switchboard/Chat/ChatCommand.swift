@@ -63,9 +63,16 @@ struct ChatCommand: AsyncParsableCommand {
                 for tool in DemoTools.all { terminal.write("  \(tool.name): \(tool.description)\n") }
             case let text:
                 var request = ChatCompletionRequest(model: model, messages: conversation + [.user(text)])
+                request.tools = DemoTools.all.map(\.definition)
                 request.toolChoice = toolChoice == "required" ? .required : toolChoice == "none" ? .none : .auto
                 request.maxCompletionTokens = maxTokens
-                if let messages = await reply(request, runner: runner, terminal: terminal, replies: replies) {
+                if var messages = await reply(request, runner: runner, terminal: terminal, replies: replies) {
+                    // Out of rounds with calls still asked for: those were not run, and a turn
+                    // of calls without results would make every later request invalid.
+                    if let last = messages.last, last.role == .assistant, !last.toolCalls.isEmpty {
+                        messages.removeLast()
+                        terminal.write("(stopped after \(runner.maxRounds) rounds of tool calls)\n")
+                    }
                     conversation = messages
                 }
             }

@@ -135,10 +135,20 @@ struct FileReader: Tool {
         let target = URL(fileURLWithPath: arguments.path, relativeTo: URL(fileURLWithPath: base + "/"))
             .resolvingSymlinksInPath().standardizedFileURL.path
         guard target.hasPrefix(base + "/") else { throw DemoToolError("'\(arguments.path)' is outside the current folder") }
+        // A regular file only: a FIFO or a device could block the read for good.
+        guard (try? FileManager.default.attributesOfItem(atPath: target)[.type] as? FileAttributeType) == .typeRegular else {
+            throw DemoToolError("'\(arguments.path)' is not a regular file")
+        }
         guard let handle = FileHandle(forReadingAtPath: target) else { throw DemoToolError("cannot open '\(arguments.path)'") }
         defer { try? handle.close() }
         let data = try handle.read(upToCount: Self.maxBytes + 1) ?? Data()
-        guard let text = String(data: data.prefix(Self.maxBytes), encoding: .utf8) else { throw DemoToolError("'\(arguments.path)' is not UTF-8 text") }
+        // A cut may fall inside a character: step back to where one starts.
+        var kept = data.prefix(Self.maxBytes)
+        if data.count > Self.maxBytes {
+            while let last = kept.last, last & 0xC0 == 0x80 { kept = kept.dropLast() }
+            if let last = kept.last, last >= 0xC0 { kept = kept.dropLast() }
+        }
+        guard let text = String(data: kept, encoding: .utf8) else { throw DemoToolError("'\(arguments.path)' is not UTF-8 text") }
         return data.count > Self.maxBytes ? text + "\n[cut at 64 KiB]" : text
     }
 }
