@@ -187,6 +187,12 @@ let package = Package(
             ],
             path: "Benchmarks/GatewayBench",
             swiftSettings: [.swiftLanguageMode(.v6)]),
+        // Local throughput against llama-server -np N, over HTTP (scripts/bench-throughput).
+        .executableTarget(
+            name: "ThroughputBench",
+            dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")],
+            path: "Benchmarks/ThroughputBench",
+            swiftSettings: [.swiftLanguageMode(.v6)]),
 
         .testTarget(name: "ChatAPITests", dependencies: ["ChatAPI"]),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF"]),

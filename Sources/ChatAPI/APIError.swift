@@ -12,13 +12,17 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     public var param: String?
     /// A machine-readable code (`invalid_value`, `missing_required_parameter`, …), or nil.
     public var code: String?
+    /// Seconds the client should wait before retrying (sent as `Retry-After`), for a 429 or 503.
+    public var retryAfterSeconds: Int?
 
-    public init(status: Int, message: String, type: String, param: String? = nil, code: String? = nil) {
+    public init(status: Int, message: String, type: String, param: String? = nil, code: String? = nil,
+                retryAfterSeconds: Int? = nil) {
         self.status = status
         self.message = message
         self.type = type
         self.param = param
         self.code = code
+        self.retryAfterSeconds = retryAfterSeconds
     }
 
     /// A 400 for a request that is malformed or asks for something unsupported.

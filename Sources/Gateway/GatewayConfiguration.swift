@@ -95,8 +95,10 @@ public struct GatewayConfiguration: Decodable, Sendable, Equatable {
         /// Retries after a failed attempt (connect error, 429, 5xx).
         public var retries: Int?
         public var capabilities: Capabilities?
-        /// Local routes: context size in tokens.
+        /// Local routes: context size in tokens, of each sequence.
         public var contextSize: Int?
+        /// Local routes: sequences generated at once (continuous batching).
+        public var parallel: Int?
         /// Anthropic routes: `max_tokens` for requests that give none.
         public var maxTokens: Int?
 
@@ -120,7 +122,7 @@ public struct GatewayConfiguration: Decodable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey {
             case model, local, provider, upstreams, aliases, fallbacks, timeout, retries, capabilities
             case baseURL = "base_url", apiKeyEnv = "api_key_env", upstreamModel = "upstream_model", contextSize = "context_size"
-            case maxTokens = "max_tokens"
+            case maxTokens = "max_tokens", parallel
         }
 
         /// Every base URL of this route.
@@ -197,7 +199,12 @@ public struct GatewayConfiguration: Decodable, Sendable, Equatable {
                     throw Invalid(description: "\(at): a route is either 'local' or hosted ('base_url'), not both")
                 }
                 if route.model.contains("*") { throw Invalid(description: "\(at): a local route serves one exact id, not a pattern") }
+                if let parallel = route.parallel, !(1...256).contains(parallel) { throw Invalid(description: "\(at): 'parallel' must be in 1...256") }
+                if let size = route.contextSize, !(16...1_048_576).contains(size) { throw Invalid(description: "\(at): 'context_size' must be in 16...1048576") }
             } else {
+                if route.parallel != nil || route.contextSize != nil {
+                    throw Invalid(description: "\(at): 'parallel' and 'context_size' are settings of local routes")
+                }
                 guard !route.baseURLs.isEmpty else { throw Invalid(description: "\(at): needs 'local' or 'base_url'") }
                 guard RouteEntry.providers.contains(route.provider ?? "openai") else {
                     throw Invalid(description: "\(at): unknown provider '\(route.provider!)'; supported: 'openai' (any OpenAI-compatible API), 'anthropic' (the Messages API), 'gemini' (Google's Gemini API)")

@@ -80,7 +80,7 @@ public struct LocalChatBackend: ChatBackend {
             return .invalidRequest("The model's chat template could not render these messages: \(message)", param: "messages", code: "template_error")
         case .queueFull(let limit):
             return APIError(status: 429, message: "The server is busy: \(limit) requests are already waiting. Please retry shortly.",
-                            type: "rate_limit_error", code: "server_busy")
+                            type: "rate_limit_error", code: "server_busy", retryAfterSeconds: 1)
         case .shutDown:
             return APIError(status: 503, message: "The server is shutting down.", type: "server_error", code: "unavailable")
         default:

@@ -1,42 +1,60 @@
 import CLlama
 
-/// One llama.cpp inference context (KV cache + compute buffers) for a single sequence, with
-/// the tokens its KV cache holds so consecutive prompts can reuse a shared prefix.
+/// One llama.cpp inference context (KV cache + compute buffers) holding `sequences` independent
+/// sequences, each with its own slice of the KV cache (`sequenceSize` positions) and a record of
+/// the tokens that slice holds, so a later prompt can reuse a shared prefix.
+///
+/// Work is submitted as batches: `add` queues tokens of any sequences, `decodeBatch` runs them
+/// in one `llama_decode`, and `logits(at:)` reads the rows that asked for logits.
 /// Not thread-safe: the engine's generation thread is its only user.
 final class LlamaContext {
     let model: LlamaModel
     let pointer: OpaquePointer
     private let memory: OpaquePointer
     private var batch: llama_batch
-    /// Maximum tokens per llama_decode call.
+    /// Maximum tokens per `llama_decode` call (the batch's capacity).
     let batchSize: Int
-    /// Tokens the context holds (positions).
-    let size: Int
-    /// The tokens whose keys/values are in the cache, position by position.
-    private(set) var cachedTokens: [Int32] = []
+    /// Sequences the context holds at once.
+    let sequences: Int
+    /// Positions each sequence may use: prompt plus completion must fit.
+    let sequenceSize: Int
+    /// Per sequence, the tokens whose keys/values are in the cache (decoded), position by position.
+    private(set) var cachedTokens: [[Int32]]
+    /// Per sequence, tokens added to the pending batch but not decoded yet.
+    private var pending: [[Int32]]
+    /// Rows of the pending batch.
+    var batchCount: Int { Int(batch.n_tokens) }
 
-    init(model: LlamaModel, contextSize: Int, batchSize: Int, threads: Int) throws {
+    init(model: LlamaModel, sequenceSize: Int, sequences: Int, batchSize: Int, threads: Int) throws {
         var params = llama_context_default_params()
-        params.n_ctx = UInt32(contextSize)
+        // One KV stream per sequence: attention then reads only the sequence's own cells,
+        // which is what independent requests want.
+        params.kv_unified = false
+        params.n_seq_max = UInt32(sequences)
+        params.n_ctx = UInt32(sequenceSize * sequences)
         params.n_batch = UInt32(batchSize)
         params.n_ubatch = UInt32(min(batchSize, 512))
-        params.n_seq_max = 1
         params.n_threads = Int32(threads)
         params.n_threads_batch = Int32(threads)
         params.no_perf = true
         guard let context = llama_init_from_model(model.pointer, params) else {
-            throw LocalEngineError.contextCreationFailed(contextSize: contextSize)
+            throw LocalEngineError.contextCreationFailed(contextSize: sequenceSize * sequences)
         }
         guard let memory = llama_get_memory(context) else {
             llama_free(context)
-            throw LocalEngineError.contextCreationFailed(contextSize: contextSize)
+            throw LocalEngineError.contextCreationFailed(contextSize: sequenceSize * sequences)
         }
         self.model = model
         self.pointer = context
         self.memory = memory
-        self.size = Int(llama_n_ctx(context))
+        self.sequences = Int(llama_n_seq_max(context))
+        // llama.cpp rounds each sequence's share up to a multiple of 256; the request asked for
+        // `sequenceSize`, so that is the limit (never more than llama.cpp gave).
+        self.sequenceSize = min(sequenceSize, Int(llama_n_ctx_seq(context)))
         self.batchSize = Int(llama_n_batch(context))
         self.batch = llama_batch_init(Int32(self.batchSize), 0, 1)
+        self.cachedTokens = Array(repeating: [], count: self.sequences)
+        self.pending = Array(repeating: [], count: self.sequences)
     }
 
     deinit {
@@ -44,82 +62,76 @@ final class LlamaContext {
         llama_free(pointer)
     }
 
-    /// Keeps the longest cached prefix shared with `prompt` (never all of it: the last prompt
-    /// token is always decoded so its logits exist) and drops the rest. Returns its length.
-    func reusePrefix(of prompt: [Int32]) -> Int {
+    /// Positions of `sequence` in use: decoded plus queued in the pending batch.
+    func length(of sequence: Int) -> Int { cachedTokens[sequence].count + pending[sequence].count }
+
+    /// How many leading tokens of `prompt` the cache of `sequence` already holds, leaving the
+    /// last prompt token out (it is always decoded, so its logits exist).
+    func sharedPrefix(of sequence: Int, with prompt: [Int32]) -> Int {
+        let cached = cachedTokens[sequence]
+        let limit = min(cached.count, prompt.count - 1)
         var shared = 0
-        let limit = min(cachedTokens.count, prompt.count - 1)
-        while shared < limit && cachedTokens[shared] == prompt[shared] { shared += 1 }
-        truncate(to: shared)
-        return cachedTokens.count
+        while shared < limit && cached[shared] == prompt[shared] { shared += 1 }
+        return shared
     }
 
-    /// Forgets everything from position `length` on.
-    func truncate(to length: Int) {
-        guard length < cachedTokens.count else { return }
-        if length == 0 || !llama_memory_seq_rm(memory, 0, Int32(length), -1) {
-            // Some caches (recurrent, sliding window) cannot drop a partial sequence.
-            llama_memory_clear(memory, true)
-            cachedTokens.removeAll(keepingCapacity: true)
-            return
+    /// Forgets everything of `sequence` from position `length` on; returns the length kept
+    /// (0 when the cache cannot drop a partial sequence, e.g. recurrent or sliding-window).
+    @discardableResult
+    func truncate(_ sequence: Int, to length: Int) -> Int {
+        guard length < cachedTokens[sequence].count else { return cachedTokens[sequence].count }
+        if length == 0 || !llama_memory_seq_rm(memory, Int32(sequence), Int32(length), -1) {
+            clear(sequence)
+            return 0
         }
-        cachedTokens.removeSubrange(length...)
+        cachedTokens[sequence].removeSubrange(length...)
+        return length
     }
 
-    /// Decodes `tokens` after the cached ones, in chunks of `batchSize`; only the last token's
-    /// logits are computed. `shouldContinue` is asked between chunks; returns false if it said
-    /// stop. On failure the cache is cleared and the error thrown.
-    func decode(_ tokens: ArraySlice<Int32>, shouldContinue: () -> Bool = { true }) throws -> Bool {
-        var start = tokens.startIndex
-        while start < tokens.endIndex {
-            if start > tokens.startIndex && !shouldContinue() { return false }
-            let end = min(start + batchSize, tokens.endIndex)
-            let base = cachedTokens.count
-            batch.n_tokens = Int32(end - start)
-            for (i, token) in tokens[start..<end].enumerated() {
-                batch.token[i] = token
-                batch.pos[i] = Int32(base + i)
-                batch.n_seq_id[i] = 1
-                batch.seq_id[i]![0] = 0
-                batch.logits[i] = (start + i == tokens.endIndex - 1) ? 1 : 0
-            }
-            let status = llama_decode(pointer, batch)
-            if status != 0 {
-                llama_memory_clear(memory, true)
-                cachedTokens.removeAll(keepingCapacity: true)
-                throw LocalEngineError.decodeFailed(status: status)
-            }
-            cachedTokens.append(contentsOf: tokens[start..<end])
-            start = end
-        }
-        return true
+    /// Empties the cache of `sequence`.
+    func clear(_ sequence: Int) {
+        _ = llama_memory_seq_rm(memory, Int32(sequence), -1, -1)
+        cachedTokens[sequence].removeAll(keepingCapacity: true)
     }
 
-    /// Decodes one token after the cached ones (the generation step).
-    func decode(_ token: Int32) throws {
-        batch.n_tokens = 1
-        batch.token[0] = token
-        batch.pos[0] = Int32(cachedTokens.count)
-        batch.n_seq_id[0] = 1
-        batch.seq_id[0]![0] = 0
-        batch.logits[0] = 1
+    /// Queues `token` as the next position of `sequence` in the pending batch; returns its row,
+    /// whose logits `logits(at:)` reads after `decodeBatch` when `wantsLogits`.
+    @discardableResult
+    func add(_ token: Int32, to sequence: Int, wantsLogits: Bool) -> Int {
+        let row = Int(batch.n_tokens)
+        precondition(row < batchSize, "batch full")
+        batch.token[row] = token
+        batch.pos[row] = Int32(length(of: sequence))
+        batch.n_seq_id[row] = 1
+        batch.seq_id[row]![0] = Int32(sequence)
+        batch.logits[row] = wantsLogits ? 1 : 0
+        batch.n_tokens += 1
+        pending[sequence].append(token)
+        return row
+    }
+
+    /// Decodes the pending batch. On failure the sequences it touched are cleared (their cache
+    /// state is unknown) and the error thrown, naming them.
+    func decodeBatch() throws {
+        guard batch.n_tokens > 0 else { return }
         let status = llama_decode(pointer, batch)
+        batch.n_tokens = 0
         if status != 0 {
-            llama_memory_clear(memory, true)
-            cachedTokens.removeAll(keepingCapacity: true)
+            let touched = pending.indices.filter { !pending[$0].isEmpty }
+            for sequence in touched {
+                pending[sequence].removeAll(keepingCapacity: true)
+                clear(sequence)
+            }
             throw LocalEngineError.decodeFailed(status: status)
         }
-        cachedTokens.append(token)
+        for sequence in pending.indices where !pending[sequence].isEmpty {
+            cachedTokens[sequence] += pending[sequence]
+            pending[sequence].removeAll(keepingCapacity: true)
+        }
     }
 
-    /// The logits of the last decoded token (vocabulary-sized; valid until the next decode).
-    func lastLogits() -> UnsafeMutableBufferPointer<Float> {
-        UnsafeMutableBufferPointer(start: llama_get_logits_ith(pointer, -1), count: model.vocabularySize)
-    }
-
-    /// Empties the KV cache.
-    func clear() {
-        llama_memory_clear(memory, true)
-        cachedTokens.removeAll(keepingCapacity: true)
+    /// The logits of batch row `row` of the last decode (vocabulary-sized; valid until the next decode).
+    func logits(at row: Int) -> UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(start: llama_get_logits_ith(pointer, Int32(row)), count: model.vocabularySize)
     }
 }

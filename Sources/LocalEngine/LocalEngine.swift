@@ -5,16 +5,24 @@ import Foundation
 public struct LocalEngineConfiguration: Sendable {
     /// Path of the GGUF file.
     public var modelPath: String
-    /// Context length in tokens; nil → 4096, or the model's training context if smaller.
+    /// Context length in tokens of each sequence; nil → 4096, or the model's training context
+    /// if smaller.
     public var contextSize: Int? = nil
+    /// Sequences generated at once (continuous batching); nil → `defaultParallelism`.
+    public var parallel: Int? = nil
     /// Threads for llama.cpp; nil → the number of cores.
     public var threads: Int? = nil
     /// Maximum tokens per llama_decode call while reading the prompt.
     public var batchSize: Int = 512
-    /// Requests that may wait while one is generating; more are refused with `queueFull`.
+    /// Requests that may wait while every sequence is busy; more are refused with `queueFull`.
     public var maxQueuedRequests: Int = 64
-    /// Keep the KV cache of the previous request and skip re-reading a shared prompt prefix.
+    /// Keep each sequence's KV cache after its request and skip re-reading a shared prompt prefix.
     public var reusePromptPrefix = true
+    /// Prompt tokens read per step while other sequences generate: the longest pause a new
+    /// prompt can cause the running streams.
+    public var promptChunk: Int = 128
+    /// Told of every scheduler step (tests, diagnostics); called on the generation thread.
+    public var stepObserver: (@Sendable (SchedulerStep) -> Void)? = nil
     /// How chat messages become prompt text; nil → the model's own Jinja chat template run by
     /// our interpreter (`JinjaPromptRenderer`), or ChatML for a model without a template.
     public var promptRenderer: (any PromptRenderer)? = nil
@@ -28,42 +36,58 @@ public struct LocalEngineConfiguration: Sendable {
             ?? (FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/switchboard")
         return cache + "/models/SmolLM2-135M-Instruct.Q4_1.gguf"
     }
+
+    /// Sequences generated at once by default: 4 per core, at most 8, and at most 32768 context
+    /// positions in all so the KV cache of a long context stays within reason.
+    public static func defaultParallelism(contextSize: Int) -> Int {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        return max(1, min(8, 4 * cores, 32768 / max(contextSize, 1)))
+    }
 }
 
 /// Local generation on llama.cpp: loads a GGUF once and turns `GenerationRequest`s into the
 /// `ChatEvent` stream (text deltas, then exactly one `.finished`).
 ///
-/// Requests are served one at a time in arrival order on a dedicated thread with one
-/// llama.cpp context. Stopping consumption of a stream (task cancelled, stream dropped)
-/// stops its generation before the next token.
+/// Up to `parallel` requests generate at once, batched into one llama.cpp context on a
+/// dedicated thread (`GenerationScheduler`); more wait in a bounded queue in arrival order.
+/// Stopping consumption of a stream (task cancelled, stream dropped) stops its generation
+/// before the next token.
 public final class LocalEngine: Sendable {
     /// The loaded model (vocabulary, metadata, template).
     public let model: LlamaModel
     /// The model's name (GGUF `general.name`, or the file name).
     public var modelName: String { model.name }
-    /// Tokens the context holds: prompt plus completion must fit.
+    /// Tokens one request's sequence holds: prompt plus completion must fit.
     public let contextSize: Int
+    /// Requests generated at once.
+    public let parallel: Int
     /// The renderer used for `messages`.
     public let promptRenderer: any PromptRenderer
-    private let worker: GenerationWorker
+    private let scheduler: GenerationScheduler
 
     /// Loads the model and creates the context. Throws `LocalEngineError`.
     public init(configuration: LocalEngineConfiguration) throws {
         let model = try LlamaModel(path: configuration.modelPath)
         let requested = configuration.contextSize ?? min(4096, model.trainContextLength)
         let threads = configuration.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let sequences = min(max(configuration.parallel ?? LocalEngineConfiguration.defaultParallelism(contextSize: requested), 1), 256)
         let context = try LlamaContext(
-            model: model, contextSize: max(requested, 16), batchSize: max(configuration.batchSize, 1),
-            threads: max(threads, 1))
+            model: model, sequenceSize: max(requested, 16), sequences: sequences,
+            batchSize: max(configuration.batchSize, sequences + 1), threads: max(threads, 1))
         self.model = model
-        self.contextSize = context.size
+        self.contextSize = context.sequenceSize
+        self.parallel = context.sequences
         self.promptRenderer = try configuration.promptRenderer ?? JinjaPromptRenderer.forModel(model)
-        self.worker = GenerationWorker(
+        self.scheduler = GenerationScheduler(
             context: context, maxQueued: max(configuration.maxQueuedRequests, 0),
-            reusePromptPrefix: configuration.reusePromptPrefix)
+            reusePromptPrefix: configuration.reusePromptPrefix, promptChunk: configuration.promptChunk,
+            observer: configuration.stepObserver)
     }
 
-    deinit { worker.shutdown() }
+    deinit { scheduler.shutdown() }
+
+    /// Requests generating now, and requests waiting for a free sequence.
+    public var load: (generating: Int, queued: Int) { scheduler.status }
 
     /// The prompt text for `request`: `renderedPrompt`, or the messages through the renderer,
     /// their roles and contents escaped as request text (`RequestTextEscaping`).
@@ -136,14 +160,14 @@ public final class LocalEngine: Sendable {
             return stream
         }
         let job = GenerationJob(request: request, promptTokens: tokens, continuation: continuation)
-        let worker = self.worker
+        let scheduler = self.scheduler
         continuation.onTermination = { [weak job] _ in
             guard let job else { return }
             job.cancel()
-            worker.withdraw(job)
+            scheduler.withdraw(job)
         }
         do {
-            try worker.submit(job)
+            try scheduler.submit(job)
         } catch {
             continuation.finish(throwing: error)
         }

@@ -1,9 +1,9 @@
 /// A hook into every sampling step, for constrained decoding (the Grammar module's token masks)
 /// and anything else that must see or shape the logits.
 ///
-/// The engine calls both methods on its generation thread only, one request at a time, so an
-/// implementation may keep mutable per-request state without locks; it must not be shared
-/// between concurrent requests.
+/// The engine calls both methods on its generation thread only, so an implementation may keep
+/// mutable per-request state without locks; it must not be shared between requests, which
+/// generate side by side.
 public protocol LogitsProcessor: AnyObject, Sendable {
     /// Adjusts the raw logits of the next token in place before penalties, temperature and
     /// top-p are applied. Set a token's logit to `-Float.infinity` to forbid it. At least one

@@ -10,6 +10,8 @@ extension Response {
 
     /// An error response in OpenAI's shape.
     static func apiError(_ error: APIError) -> Response {
-        json(error.json, status: HTTPResponse.Status(code: error.status))
+        var response = json(error.json, status: HTTPResponse.Status(code: error.status))
+        if let seconds = error.retryAfterSeconds { response.headers[.retryAfter] = String(seconds) }
+        return response
     }
 }

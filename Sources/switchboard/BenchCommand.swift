@@ -44,6 +44,7 @@ struct BenchCommand: AsyncParsableCommand {
         configuration.threads = threads
         // Every run reads the whole prompt, as the bare loop does.
         configuration.reusePromptPrefix = false
+        configuration.parallel = 1
         let engine = try LocalEngine(configuration: configuration)
 
         var request = GenerationRequest(messages: [PromptMessage(role: "user", content: prompt)])

@@ -14,8 +14,14 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Model id clients send as `model`. Default: the GGUF file name without extension.")
     var alias: String?
 
-    @Option(name: .customLong("ctx-size"), help: "Context size in tokens (default: 4096, capped at the model's training context).")
+    @Option(name: .customLong("ctx-size"), help: "Context size in tokens of each request (default: 4096, capped at the model's training context).")
     var contextSize: Int?
+
+    @Option(help: "Requests a local model generates at once, batched (default: 4 per core, at most 8, at most 32768 context tokens in all).")
+    var parallel: Int?
+
+    @Option(name: .customLong("queue-limit"), help: "Requests that may wait for a local model when all its sequences are busy; more get 429 with Retry-After.")
+    var queueLimit = 64
 
     @Option(help: "CPU threads for generation (default: all cores).")
     var threads: Int?
@@ -42,6 +48,8 @@ struct ModelOptions: ParsableArguments {
     var upstreamTimeout = 600.0
 
     func validate() throws {
+        if let parallel, !(1...256).contains(parallel) { throw ValidationError("--parallel must be in 1...256.") }
+        guard (0...100_000).contains(queueLimit) else { throw ValidationError("--queue-limit must be in 0...100000.") }
         for (name, value) in [("compile-timeout", compileTimeout), ("upstream-timeout", upstreamTimeout)]
         where !(value.isFinite && value > 0 && value <= 86_400) {
             throw ValidationError("--\(name) must be a number of seconds in (0, 86400].")
@@ -104,7 +112,8 @@ struct ModelOptions: ParsableArguments {
         let compileExecutor = CompileExecutor(timeLimit: .milliseconds(Int(compileTimeout * 1000)))
         let http = UpstreamHTTPClient()
         let wiring = RouteWiring(http: http, compileExecutor: compileExecutor, environment: ProcessInfo.processInfo.environment,
-                                 contextSize: contextSize, threads: threads, upstreamTimeout: upstreamTimeout)
+                                 contextSize: contextSize, threads: threads, parallel: parallel, queueLimit: queueLimit,
+                                 upstreamTimeout: upstreamTimeout)
         var configuration = GatewayConfiguration(routes: [])
         do {
             if let configFile {

@@ -11,16 +11,19 @@ struct RouteWiring {
     let http: UpstreamHTTPClient
     let compileExecutor: CompileExecutor
     let environment: [String: String]
-    /// Settings for local engines that the command line gives (`--ctx-size`, `--threads`).
+    /// Settings for local engines that the command line gives (`--ctx-size`, `--threads`,
+    /// `--parallel`, `--queue-limit`).
     let contextSize: Int?
     let threads: Int?
+    let parallel: Int?
+    let queueLimit: Int
     /// Seconds a hosted request may take in all (`--upstream-timeout`) where the route sets none.
     let upstreamTimeout: Double
 
     func route(_ entry: GatewayConfiguration.RouteEntry) throws -> Route {
         var route: Route
         if let local = entry.local {
-            route = Route(entry.model, backends: [try localBackend(id: entry.model, path: local, contextSize: entry.contextSize)])
+            route = Route(entry.model, backends: [try localBackend(id: entry.model, path: local, contextSize: entry.contextSize, parallel: entry.parallel)])
         } else {
             let key = entry.apiKeyEnv.flatMap { environment[$0] }
             if let variable = entry.apiKeyEnv, key == nil {
@@ -58,12 +61,14 @@ struct RouteWiring {
     }
 
     /// A local GGUF engine: `default` is the embedded model from scripts/bootstrap.
-    func localBackend(id: String, path: String, contextSize routeContext: Int? = nil) throws -> LocalChatBackend {
+    func localBackend(id: String, path: String, contextSize routeContext: Int? = nil, parallel routeParallel: Int? = nil) throws -> LocalChatBackend {
         let modelPath = path == "default" ? try BootstrapCache.requireDefaultModel() : path
         guard FileManager.default.fileExists(atPath: modelPath) else { throw CLIError("No model file at \(modelPath).") }
         var configuration = LocalEngineConfiguration(modelPath: modelPath)
         if let size = routeContext ?? contextSize { configuration.contextSize = size }
         if let threads { configuration.threads = threads }
+        configuration.parallel = routeParallel ?? parallel
+        configuration.maxQueuedRequests = queueLimit
         return LocalChatBackend(engine: try LocalEngine(configuration: configuration), modelID: id, compileExecutor: compileExecutor)
     }
 }
