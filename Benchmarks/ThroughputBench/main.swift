@@ -102,8 +102,9 @@ enum Workload {
                          "the first flight of the Wright brothers", "how volcanoes form", "the story of coffee",
                          "life in a medieval village", "the northern lights", "how bridges are built"]
 
-    static func prompt(_ stream: Int, round: Int) -> String {
-        "Write a long, detailed essay about \(topics[(stream + round) % topics.count])."
+    /// Distinct in every run (`run` first), so neither side reads a prompt from its cache.
+    static func prompt(_ stream: Int, run: Int) -> String {
+        "Essay \(run)-\(stream). Write a long, detailed essay about \(topics[(stream + run) % topics.count])."
     }
 
     static func body(prompt: String, tokens: Int, required: Bool) -> Data {
@@ -132,6 +133,7 @@ struct Stream {
     var firstToken: Duration?
     var end: Duration = .zero
     var tokens = 0
+    var madeToolCall = false
 
     /// Sends `body`, reads the SSE stream to its end. Times are from `start`.
     static func run(_ http: HTTPClient, url: String, body: Data, start: ContinuousClock.Instant = .now) async throws -> Stream {
@@ -163,6 +165,7 @@ struct Stream {
                 guard let choice = (json["choices"] as? [[String: Any]])?.first,
                       let delta = choice["delta"] as? [String: Any] else { continue }
                 let text = (delta["content"] as? String) ?? ""
+                if delta["tool_calls"] != nil { result.madeToolCall = true }
                 if !text.isEmpty || delta["tool_calls"] != nil {
                     chunks += 1
                     if result.firstToken == nil { result.firstToken = .now - start }
@@ -177,15 +180,20 @@ struct Stream {
 
 /// One run's figures.
 struct RunFigures {
+    /// All completion tokens over the run's wall time (prompt reading included).
     var tokensPerSecond: Double
+    /// Tokens after the first over the time after the first, summed over streams: generation
+    /// speed without prompt reading, comparable between requests with different prompts.
+    var decodeTokensPerSecond: Double
     var firstTokens: [Double]  // seconds, one per stream
+    var toolCalls: Int  // streams that made a tool call
 }
 
-func measure(_ http: HTTPClient, _ server: Server, concurrency: Int, tokens: Int, required: Bool, round: Int) async throws -> RunFigures {
+func measure(_ http: HTTPClient, _ server: Server, concurrency: Int, tokens: Int, required: Bool, run: Int) async throws -> RunFigures {
     let start = ContinuousClock.now
     let streams = try await withThrowingTaskGroup(of: Stream.self) { group in
         for i in 0..<concurrency {
-            let body = Workload.body(prompt: Workload.prompt(i, round: round), tokens: tokens, required: required)
+            let body = Workload.body(prompt: Workload.prompt(i, run: run), tokens: tokens, required: required)
             group.addTask { try await Stream.run(http, url: server.url, body: body, start: start) }
         }
         var all: [Stream] = []
@@ -194,8 +202,13 @@ func measure(_ http: HTTPClient, _ server: Server, concurrency: Int, tokens: Int
     }
     let wall = streams.map(\.end).max()!
     let total = streams.map(\.tokens).reduce(0, +)
-    return RunFigures(tokensPerSecond: Double(total) / wall.seconds,
-                      firstTokens: streams.map { ($0.firstToken ?? $0.end).seconds })
+    let decode = streams.map { stream -> Double in
+        guard let first = stream.firstToken, stream.tokens > 1, stream.end > first else { return 0 }
+        return Double(stream.tokens - 1) / (stream.end - first).seconds
+    }.reduce(0, +)
+    return RunFigures(tokensPerSecond: Double(total) / wall.seconds, decodeTokensPerSecond: decode,
+                      firstTokens: streams.map { ($0.firstToken ?? $0.end).seconds },
+                      toolCalls: streams.filter(\.madeToolCall).count)
 }
 
 extension Duration {
@@ -232,7 +245,7 @@ do {
     FileHandle.standardError.write(Data("ThroughputBench: \(error)\n".utf8))
 }
 for side in sides { side.stop() }
-try await http.shutdown()
+try await http.shutdown().get()
 
 @MainActor func benchmark() async throws {
 
@@ -245,14 +258,17 @@ print("\(options.rounds) rounds, sides alternating; \(options.tokens) tokens per
 
 // figures[mode][C][side] = runs
 var figures: [String: [Int: [String: [RunFigures]]]] = [:]
-for round in 0..<options.rounds {
-    for mode in options.modes {
+var runCount = 0  // both sides get the same prompts in a run
+// Modes run one after the other, so the prompts of one never sit in the other's caches.
+for mode in options.modes {
+    for round in 0..<options.rounds {
         for concurrency in options.concurrency {
             let order = (round + concurrency) % 2 == 0 ? sides : sides.reversed()
+            runCount += 1
             for side in order {
                 try await Task.sleep(for: .seconds(1))  // the other side's threads go idle
                 let run = try await measure(http, side, concurrency: concurrency, tokens: options.tokens,
-                                            required: mode == "required", round: round)
+                                            required: mode == "required", run: runCount)
                 figures[mode, default: [:]][concurrency, default: [:]][side.name, default: []].append(run)
                 FileHandle.standardError.write(Data(String(format: "round %d %@ C=%d %@: %.1f tok/s, slowest first token %.2f s\n",
                                                            round + 1, mode, concurrency, side.name, run.tokensPerSecond,
@@ -264,28 +280,29 @@ for round in 0..<options.rounds {
 
 for mode in options.modes {
     print("\(mode == "required" ? "tool_choice: \"required\" (grammar-constrained on both sides)" : "unconstrained")")
-    print("  C   side            tok/s (aggregate)   first token p50   p99 (s)    switchboard/llama-server")
+    print("  C   side            tok/s (wall)  decode tok/s  first token p50  p99 (s)   switchboard/llama-server (wall, decode)")
     for concurrency in options.concurrency {
-        var rates: [String: Double] = [:]
+        var rates: [String: (Double, Double)] = [:]
         for side in sides {
             let runs = figures[mode]![concurrency]![side.name]!
-            let rate = median(runs.map(\.tokensPerSecond))
+            let rate = (median(runs.map(\.tokensPerSecond)), median(runs.map(\.decodeTokensPerSecond)))
             rates[side.name] = rate
             let firsts = runs.flatMap(\.firstTokens)
             let perRun = runs.map { String(format: "%.1f", $0.tokensPerSecond) }.joined(separator: " ")
-            print(String(format: "  %-3d %-15@ %8.1f             %6.2f          %6.2f", concurrency, side.name as NSString,
-                         rate, median(firsts), percentile(firsts, 99))
-                  + (side.name == "llama-server" ? String(format: "     %5.1f %%", 100 * rates["switchboard"]! / rate) : "")
-                  + "   runs: \(perRun)")
+            let calls = mode == "required" ? "   tool calls: \(runs.map(\.toolCalls).reduce(0, +))/\(concurrency * runs.count)" : ""
+            let ratio = side.name == "llama-server"
+                ? String(format: "   %5.1f %%  %5.1f %%", 100 * rates["switchboard"]!.0 / rate.0, 100 * rates["switchboard"]!.1 / rate.1) : ""
+            print(String(format: "  %-3d %-15@ %8.1f  %10.1f  %12.2f  %8.2f", concurrency, side.name as NSString,
+                         rate.0, rate.1, median(firsts), percentile(firsts, 99)) + ratio + "   runs (wall): \(perRun)" + calls)
         }
     }
     print("")
 }
 if options.modes.contains("free") && options.modes.contains("required") {
     for concurrency in options.concurrency {
-        let free = median(figures["free"]![concurrency]!["switchboard"]!.map(\.tokensPerSecond))
-        let constrained = median(figures["required"]![concurrency]!["switchboard"]!.map(\.tokensPerSecond))
-        print(String(format: "switchboard constrained / unconstrained, C=%d: %.1f %%", concurrency, 100 * constrained / free))
+        let free = median(figures["free"]![concurrency]!["switchboard"]!.map(\.decodeTokensPerSecond))
+        let constrained = median(figures["required"]![concurrency]!["switchboard"]!.map(\.decodeTokensPerSecond))
+        print(String(format: "switchboard decode speed, constrained / unconstrained, C=%d: %.1f %%", concurrency, 100 * constrained / free))
     }
 }
 }

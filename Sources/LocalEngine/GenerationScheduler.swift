@@ -32,6 +32,8 @@ final class GenerationScheduler: @unchecked Sendable {
     private let promptChunk: Int
     private let observer: (@Sendable (SchedulerStep) -> Void)?
     private let logger = Logger(label: "switchboard.engine")
+    /// How long an idle engine waits for more requests after one arrives.
+    static let burstWindow: TimeInterval = 0.003
 
     // Used only on the generation thread.
     private let context: LlamaContext
@@ -93,20 +95,21 @@ final class GenerationScheduler: @unchecked Sendable {
     }
 
     private func runLoop() {
-        while admit() {
+        while true {
             step += 1
+            // Cancelled jobs give their sequences up before admission, so a waiting job can
+            // take one in this very step.
             for slot in slots where !slot.isFree && slot.job!.isCancelled {
                 logger.debug("generation cancelled", metadata: ["sequence": "\(slot.sequence)", "generated": "\(slot.generated)"])
                 slot.abandon(nil, step: step)
             }
+            guard admit() else { break }
             let report = fillBatch()
             do {
                 try context.decodeBatch()
             } catch {
-                for slot in slots where !slot.isFree && (slot.logitsRow != nil || report.promptTokens[slot.sequence] != nil
-                                                         || report.generating.contains(slot.sequence)) {
-                    slot.abandon(error, step: step)
-                }
+                let inBatch = Set(report.generating).union(report.promptTokens.keys)
+                for slot in slots where !slot.isFree && inBatch.contains(slot.sequence) { slot.abandon(error, step: step) }
             }
             observer?(report)
             for slot in slots where !slot.isFree {
@@ -125,7 +128,13 @@ final class GenerationScheduler: @unchecked Sendable {
     /// Returns false when the engine shuts down.
     private func admit() -> Bool {
         condition.lock()
-        while running && queue.isEmpty && activeCount == 0 { condition.wait() }
+        if running && queue.isEmpty && activeCount == 0 {
+            while running && queue.isEmpty { condition.wait() }
+            // Idle until now: requests of a burst arrive a few milliseconds apart, and reading
+            // their prompts in one batch gives all of them their first token sooner.
+            let deadline = Date(timeIntervalSinceNow: Self.burstWindow)
+            while running && queue.count < slots.count && condition.wait(until: deadline) {}
+        }
         guard running else {
             condition.unlock()
             return false

@@ -13,15 +13,13 @@ import select
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "support"))
+from tally import Tally  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BINARY = os.path.join(ROOT, ".build", "release", "switchboard")
-RESULTS = {"passed": 0, "failed": 0}
-
-
-def check(name, condition, detail=""):
-    RESULTS["passed" if condition else "failed"] += 1
-    if not condition:
-        print(f"FAIL {name}: {detail!r}", file=sys.stderr)
+TALLY = Tally("chat_repl")
+check = TALLY.check
 
 
 class Session:
@@ -122,8 +120,7 @@ def main():
     finally:
         chat.close()
 
-    print(f"chat_repl: {RESULTS['passed']} passed, {RESULTS['failed']} failed")
-    sys.exit(1 if RESULTS["failed"] else 0)
+    TALLY.finish()
 
 
 if __name__ == "__main__":

@@ -8,9 +8,13 @@ keep-alive after streams is ConnectionReuseTests' job).
 Prints 'N passed, N failed' and exits non-zero on any failure.
 """
 import argparse
+import os
 import sys
 
 import openai
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "support"))
+from tally import Tally  # noqa: E402
 
 try:  # openai 1.x and 2.x use httpx; later versions vendor it as httpx2
     import httpx
@@ -34,16 +38,7 @@ http = httpx.Client(limits=httpx.Limits(max_connections=1, max_keepalive_connect
                     event_hooks={"response": [remember_connection]}, timeout=60)
 client = openai.OpenAI(base_url=args.base_url, api_key="unused", http_client=http, max_retries=0)
 
-passed = failed = 0
-
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {what}", file=sys.stderr)
+TALLY = Tally("sdk_keepalive")
 
 
 for i in range(60):
@@ -56,15 +51,14 @@ for i in range(60):
                 if chunk.choices:
                     text += chunk.choices[0].delta.content or ""
                     finish = chunk.choices[0].finish_reason or finish
-            check(finish in ("stop", "length"), f"completion {i} (stream): finish_reason {finish!r}")
+            TALLY.check(f"completion {i} (stream): finish_reason {finish!r}", finish in ("stop", "length"))
         else:
             reply = client.chat.completions.create(model=args.model, messages=messages, max_tokens=8, seed=i)
-            check(reply.choices[0].finish_reason in ("stop", "length"), f"completion {i}: {reply}")
+            TALLY.check(f"completion {i}: {reply}", reply.choices[0].finish_reason in ("stop", "length"))
     except Exception as error:  # a dropped connection is exactly what this test looks for
-        check(False, f"completion {i}: {error!r}")
+        TALLY.check(f"completion {i}: {error!r}", False)
 
 distinct = set(connections[:50])
-check(len(connections) == 60, f"{len(connections)} responses seen, expected 60")
-check(len(distinct) == 1 and None not in distinct, f"responses came over {len(distinct)} connections: {sorted(map(str, distinct))}")
-print(f"sdk_keepalive: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+TALLY.check(f"{len(connections)} responses seen, expected 60", len(connections) == 60)
+TALLY.check(f"responses came over {len(distinct)} connections: {sorted(map(str, distinct))}", len(distinct) == 1 and None not in distinct)
+TALLY.finish()

@@ -9,6 +9,7 @@ each of which must complete: they generate side by side, not one after another.
 Prints 'N passed, N failed' and exits non-zero on any failure.
 """
 import argparse
+import os
 import concurrent.futures
 import json
 import sys
@@ -16,22 +17,16 @@ import time
 
 import openai
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "support"))
+from tally import Tally  # noqa: E402
+
 parser = argparse.ArgumentParser()
 parser.add_argument("--base-url", required=True)
 parser.add_argument("--model", required=True)
 args = parser.parse_args()
 
 client = openai.OpenAI(base_url=args.base_url, api_key="unused", max_retries=0, timeout=120)
-passed = failed = 0
-
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {what}", file=sys.stderr)
+TALLY = Tally("tool_loop_cache")
 
 
 tools = [{"type": "function", "function": {
@@ -45,7 +40,7 @@ for streamed in (False, True):
     first = client.chat.completions.create(model=args.model, messages=messages, tools=tools, tool_choice="required",
                                            temperature=0, max_tokens=60)
     calls = first.choices[0].message.tool_calls or []
-    check(len(calls) >= 1, f"{label}: turn one made a tool call")
+    TALLY.check(f"{label}: turn one made a tool call", len(calls) >= 1)
     if not calls:
         continue
     call = calls[0]
@@ -62,8 +57,8 @@ for streamed in (False, True):
         usage = client.chat.completions.create(model=args.model, messages=messages, tools=tools, temperature=0,
                                                max_tokens=20).usage
     cached = (usage.prompt_tokens_details.cached_tokens or 0) if usage and usage.prompt_tokens_details else 0
-    check(usage is not None and 0 < cached < usage.prompt_tokens,
-          f"{label}: turn two's cached_tokens {cached} of {usage.prompt_tokens if usage else None} prompt tokens")
+    TALLY.check(f"{label}: turn two's cached_tokens {cached} of {usage.prompt_tokens if usage else None} prompt tokens",
+                usage is not None and 0 < cached < usage.prompt_tokens)
 
 
 def stream(i):
@@ -80,7 +75,6 @@ def stream(i):
 with concurrent.futures.ThreadPoolExecutor(8) as pool:
     results = list(pool.map(stream, range(8)))
 for i, (finish, _) in enumerate(results):
-    check(finish in ("stop", "length"), f"concurrent stream {i}: finish_reason {finish!r}")
+    TALLY.check(f"concurrent stream {i}: finish_reason {finish!r}", finish in ("stop", "length"))
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+TALLY.finish()

@@ -11,6 +11,7 @@ on), and a cancelled call that stops generation.
 import argparse
 import asyncio
 import json
+import os
 import sys
 
 import socket
@@ -25,16 +26,13 @@ from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
 
-RESULTS = {"passed": 0, "failed": 0}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "support"))
+from tally import Tally  # noqa: E402
+
+TALLY = Tally("mcp_server")
+check = TALLY.check
 
 
-TRANSPORT = ["stdio"]
-
-
-def check(name, condition, detail=""):
-    RESULTS["passed" if condition else "failed"] += 1
-    if not condition:
-        print(f"FAIL [{TRANSPORT[0]}] {name}: {detail}", file=sys.stderr)
 
 
 WEATHER = {"type": "function", "function": {"name": "get_weather", "description": "Current weather for a city",
@@ -141,7 +139,7 @@ async def exercise(session):
 
 
 async def over_stdio(binary):
-    TRANSPORT[0] = "stdio"
+    TALLY.context = "stdio"
     async with stdio_client(StdioServerParameters(command=binary, args=["mcp"])) as (read, write):
         async with ClientSession(read, write) as session:
             await exercise(session)
@@ -184,7 +182,7 @@ def check_raw_tools_list(url, key):
 
 
 async def over_http(binary):
-    TRANSPORT[0] = "http"
+    TALLY.context = "http"
     port, key = free_port(), "mcp-test-key"
     server = subprocess.Popen([binary, "serve", "--port", str(port), "--api-key", key],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -228,8 +226,7 @@ def main():
     args = parser.parse_args()
     asyncio.run(over_stdio(args.binary))
     asyncio.run(over_http(args.binary))
-    print(f"mcp_server: {RESULTS['passed']} passed, {RESULTS['failed']} failed")
-    sys.exit(1 if RESULTS["failed"] else 0)
+    TALLY.finish()
 
 
 if __name__ == "__main__":

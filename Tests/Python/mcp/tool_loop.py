@@ -36,19 +36,16 @@ import openai
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-RESULTS = {"passed": 0, "failed": 0}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "support"))
+from tally import Tally  # noqa: E402
+
+TALLY = Tally("tool_loop")
+check = TALLY.check
 MODEL = "SmolLM2-135M-Instruct.Q4_1"
 HERE = os.path.dirname(os.path.abspath(__file__))
 WEATHER_SERVER = os.path.join(HERE, "servers", "weather_server.py")
 # What the model can only know from the tool (weather_server.py's forecast for Paris).
 PARIS_FORECAST = "18°C, light rain"
-CONTEXT = [""]
-
-
-def check(name, condition, detail=""):
-    RESULTS["passed" if condition else "failed"] += 1
-    if not condition:
-        print(f"FAIL [{CONTEXT[0]}] {name}: {detail}", file=sys.stderr)
 
 
 def free_port():
@@ -277,9 +274,9 @@ def main():
         for backend, port in [("local", local_port), ("hosted", gateway_port)]:
             client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0, timeout=300)
             for label, log in [("weather-stdio", stdio_log), ("weather-http", http_log)]:
-                CONTEXT[0] = f"{backend}, {label}"
+                TALLY.context = f"{backend}, {label}"
                 exercise(client, label, log, schema)
-            CONTEXT[0] = f"{backend}, broken"
+            TALLY.context = f"{backend}, broken"
             try:
                 client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}],
                                                extra_body={"tools": [{"type": "mcp", "server_label": "broken"}]})
@@ -294,8 +291,7 @@ def main():
         for process in reversed(processes):
             process.terminate()
             process.wait(timeout=15)
-    print(f"tool_loop: {RESULTS['passed']} passed, {RESULTS['failed']} failed")
-    sys.exit(1 if RESULTS["failed"] else 0)
+    TALLY.finish()
 
 
 if __name__ == "__main__":
