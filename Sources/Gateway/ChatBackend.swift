@@ -22,12 +22,17 @@ public protocol ChatBackend: Sendable {
     /// Whether the backend answers at all (a hosted upstream's `GET /models`), for the active
     /// health checks of pools.
     func checkHealth() async -> Bool
+
+    /// Ends the backend's work for good before the process exits (the local engine stops its
+    /// generation thread). Requests after it fail.
+    func shutdown() async
 }
 
 extension ChatBackend {
     public var capabilities: BackendCapabilities { BackendCapabilities() }
     public var label: String { "backend" }
     public func checkHealth() async -> Bool { true }
+    public func shutdown() async {}
 }
 
 /// What a backend honours. A hosted upstream's quirks are settings here, not code forks: the

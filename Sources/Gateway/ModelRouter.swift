@@ -297,6 +297,13 @@ public final class ModelRouter: Sendable {
         }
     }
 
+    /// Shuts every route's backends down (see `ChatBackend.shutdown()`), before the process exits.
+    public func shutdown() async {
+        await withTaskGroup(of: Void.self) { group in
+            for backend in routes.flatMap(\.pool.backends) { group.addTask { await backend.shutdown() } }
+        }
+    }
+
     // MARK: - Models list
 
     /// The `GET /v1/models` listing: every exact route and alias, and for each wildcard route

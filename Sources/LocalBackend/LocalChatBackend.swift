@@ -36,6 +36,8 @@ public struct LocalChatBackend: ChatBackend {
 
     public var label: String { "local" }
 
+    public func shutdown() async { await engine.shutdown() }
+
     /// Tool calls come out of a grammar that admits only valid ones.
     public var capabilities: BackendCapabilities {
         var capabilities = BackendCapabilities()

@@ -25,6 +25,8 @@ final class GenerationScheduler: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [GenerationJob] = []  // guarded by `condition`
     private var running = true  // guarded by `condition`
+    /// The generation thread has left its loop: llama.cpp is idle for good. Guarded by `condition`.
+    private var stopped = false
     /// Jobs holding a sequence; guarded by `condition` (read by `status` and `shutdown`).
     private var activeCount = 0
     private let maxQueued: Int
@@ -94,6 +96,16 @@ final class GenerationScheduler: @unchecked Sendable {
         for job in abandoned { job.continuation.finish(throwing: LocalEngineError.shutDown) }
     }
 
+    /// Blocks until the generation thread has left its loop after `shutdown()` (at most one
+    /// step), or `timeout` passes. Returns whether it stopped.
+    func waitUntilStopped(timeout: TimeInterval) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while !stopped && condition.wait(until: deadline) {}
+        return stopped
+    }
+
     private func runLoop() {
         while true {
             step += 1
@@ -122,6 +134,10 @@ final class GenerationScheduler: @unchecked Sendable {
         }
         for slot in slots where !slot.isFree { slot.abandon(LocalEngineError.shutDown, step: step) }
         publishActiveCount()
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
     }
 
     /// Waits until there is work, then gives queued jobs the free sequences, in arrival order.

@@ -86,6 +86,21 @@ public final class LocalEngine: Sendable {
 
     deinit { scheduler.shutdown() }
 
+    /// Stops generating: running requests end with `shutDown`, queued ones at once, and new
+    /// ones are refused. Returns once llama.cpp is idle for good (after the step in flight, at
+    /// most `timeout` seconds), so that the process can exit without tearing llama.cpp's
+    /// globals down under a running decode. Waits on a plain thread, not the cooperative pool.
+    public func shutdown(timeout: TimeInterval = 5) async {
+        scheduler.shutdown()
+        let scheduler = scheduler
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                _ = scheduler.waitUntilStopped(timeout: timeout)
+                done.resume()
+            }
+        }
+    }
+
     /// Requests generating now, and requests waiting for a free sequence.
     public var load: (generating: Int, queued: Int) { scheduler.status }
 

@@ -24,6 +24,7 @@ struct MCPCommand: AsyncParsableCommand {
         // Ends when the client closes standard input.
         await server.waitUntilCompleted()
         await server.stop()
+        await router.shutdown()
         try await http.shutdown()
     }
 }

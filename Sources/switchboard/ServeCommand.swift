@@ -105,6 +105,7 @@ struct ServeCommand: AsyncParsableCommand {
             // Ends at once when no route has a pool; that is not a failure.
             .init(service: HealthChecks(router: models), successTerminationBehavior: .ignore),
         ], logger: logger)
+        await models.shutdown()
         await toolbox.close()
         try await http.shutdown()
     }

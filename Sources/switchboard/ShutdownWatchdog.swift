@@ -18,7 +18,9 @@ struct ShutdownWatchdog: Service {
         Thread.detachNewThread {
             Thread.sleep(forTimeInterval: deadline)
             logger.error("shutdown watchdog: in-flight work did not stop within \(deadline) s; exiting now")
-            exit(0)
+            // `_exit`, not `exit`: the stuck work may be inside llama.cpp, whose globals `exit`
+            // would destroy under it.
+            _exit(0)
         }
     }
 }

@@ -76,9 +76,11 @@ final class BatchingTests: XCTestCase {
         let (first, firstRecorder) = long()
         let (second, _) = long()
         let cancelled = Task { for try await _ in engine.generate(first) {} }
+        while firstRecorder.steps < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        // The stream to cancel generates alone for now: its sequence is the one in the steps.
+        let firstSequence = try XCTUnwrap(log.steps.last?.generating.first)
         let kept = Task { for try await _ in engine.generate(second) {} }
         while engine.load.generating < 2 || firstRecorder.steps < 3 { try await Task.sleep(for: .milliseconds(5)) }
-        let firstSequence = try XCTUnwrap(log.steps.last?.generating.first)
 
         // A third request waits: both sequences are busy.
         let waiting = Task { try await collect(engine.generate(chat("Say hi.", maxTokens: 4))) }
@@ -121,5 +123,32 @@ final class BatchingTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(reading.count, promptLength / 64, "one chunk per step, each with the running stream's token")
         stream.cancel()
         _ = try? await stream.value
+    }
+
+    /// `shutdown()` returns only once llama.cpp is idle for good: no step runs after it, the
+    /// running stream ends with `shutDown`, and new requests are refused. (A process that
+    /// exited with a decode still running crashed in llama.cpp's torn-down globals.)
+    func testShutdownReturnsOnlyWhenGenerationHasStopped() async throws {
+        let log = StepLog()
+        let engine = try engine(parallel: 2, log: log)
+        var running = chat("Write a long essay about the sea.", maxTokens: 1000)
+        let recorder = RecordingProcessor(banned: engine.model.endOfGenerationTokens)
+        running.logitsProcessor = recorder
+        let stream = Task { try await collect(engine.generate(running)) }
+        while recorder.steps < 3 { try await Task.sleep(for: .milliseconds(5)) }
+
+        await engine.shutdown()
+        let stepsAtReturn = log.count
+        XCTAssertEqual(engine.load.generating, 0, "shutdown() returned while a sequence still generated")
+        try await Task.sleep(for: .milliseconds(200))
+        XCTAssertEqual(log.count, stepsAtReturn, "a step ran after shutdown() returned")
+        do {
+            _ = try await stream.value
+            XCTFail("the running stream finished normally")
+        } catch LocalEngineError.shutDown {}
+        do {
+            _ = try await collect(engine.generate(chat("Say hi.", maxTokens: 4)))
+            XCTFail("a request after shutdown was served")
+        } catch LocalEngineError.shutDown {}
     }
 }

@@ -52,28 +52,60 @@ final class CancellationIntegrationTests: XCTestCase {
             "model": ServerProcess.defaultModelID, "stream": true, "temperature": 0.8, "seed": 3, "max_tokens": 300,
             "messages": [["role": "user", "content": "Write a very long story about a dragon and a knight."]],
         ]
-        // One generating, one waiting: both sequences of work the server accepts are taken.
-        var open: [RawHTTPConnection] = []
-        for _ in 0..<2 {
-            let c = try RawHTTPConnection(port: s.port)
-            try c.send(method: "POST", path: "/v1/chat/completions", headers: ["Content-Type": "application/json"],
-                       body: try JSONSerialization.data(withJSONObject: long))
-            open.append(c)
+        let body = try JSONSerialization.data(withJSONObject: long)
+        let generating = try RawHTTPConnection(port: s.port)
+        try generating.send(method: "POST", path: "/v1/chat/completions", headers: ["Content-Type": "application/json"], body: body)
+        XCTAssertEqual(try generating.readHead().status, 200)
+        _ = try generating.readChunk()
+        // Three more at once while it generates: the one that reaches the engine first waits
+        // (the queue holds one); the other two are refused at once.
+        var short = long
+        short["max_tokens"] = 2
+        let shortBody = try JSONSerialization.data(withJSONObject: short)
+        let more = try (0..<3).map { _ in try RawHTTPConnection(port: s.port) }
+        for c in more { try c.send(method: "POST", path: "/v1/chat/completions", headers: ["Content-Type": "application/json"], body: shortBody) }
+        let answers = Answers()
+        let reading = DispatchGroup()
+        for c in more {
+            DispatchQueue.global().async(group: reading) { answers.add(try? c.readResponse()) }
         }
-        let (status, _) = try open[0].readHead()
-        XCTAssertEqual(status, 200)
-        _ = try open[0].readChunk()
-        var refused: RawHTTPConnection.Response?
-        for _ in 0..<50 where refused == nil {
-            let r = try s.request("POST", "/v1/chat/completions", json: ["model": ServerProcess.defaultModelID, "max_tokens": 1,
-                                                                         "messages": [["role": "user", "content": "Hi"]]])
-            if r.status == 429 { refused = r } else { Thread.sleep(forTimeInterval: 0.05) }
+        answers.waitForRefusals(2, timeout: 20)
+        generating.hangUp()  // lets the waiting one run and answer 200
+        XCTAssertEqual(reading.wait(timeout: .now() + 60), .success, "a request neither refused nor served")
+        let all = answers.all
+        XCTAssertEqual(all.map(\.status).sorted(), [200, 429, 429], "one queued, two refused")
+        for r in all where r.status == 429 {
+            XCTAssertEqual(r.headers["retry-after"], "1")
+            let error = (try r.json() as? [String: Any])?["error"] as? [String: Any]
+            XCTAssertEqual(error?["code"] as? String, "server_busy")
+            XCTAssertEqual(error?["type"] as? String, "rate_limit_error")
         }
-        let r = try XCTUnwrap(refused, "a third request was never refused while one generated and one waited")
-        XCTAssertEqual(r.headers["retry-after"], "1")
-        let error = (try r.json() as? [String: Any])?["error"] as? [String: Any]
-        XCTAssertEqual(error?["code"] as? String, "server_busy")
-        XCTAssertEqual(error?["type"] as? String, "rate_limit_error")
-        for c in open { c.hangUp() }
+        for c in more { c.hangUp() }
+    }
+}
+
+/// Responses as they come from reading threads.
+private final class Answers: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var responses: [RawHTTPConnection.Response] = []
+
+    func add(_ response: RawHTTPConnection.Response?) {
+        condition.lock()
+        if let response { responses.append(response) }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func waitForRefusals(_ count: Int, timeout: TimeInterval) {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        condition.lock()
+        while responses.filter({ $0.status == 429 }).count < count && condition.wait(until: deadline) {}
+        condition.unlock()
+    }
+
+    var all: [RawHTTPConnection.Response] {
+        condition.lock()
+        defer { condition.unlock() }
+        return responses
     }
 }
