@@ -212,7 +212,8 @@ let package = Package(
             name: "MCPClientTests", dependencies: ["MCPClient", "ChatAPI"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
-            name: "LocalBackendTests", dependencies: ["LocalBackend", "Gateway", "ChatAPI", "LocalEngine", "ChatTemplates"],
+            name: "LocalBackendTests",
+            dependencies: ["LocalBackend", "Gateway", "ChatAPI", "LocalEngine", "ChatTemplates", "Grammar", "JSONSchemaKit", "TestSupport"],
             swiftSettings: llamaHeaders + [.swiftLanguageMode(.v6)]),
         // Bounded fuzzing of every parser and compiler that reads request data; replays the
         // regression corpus under Corpus/ first. FUZZ_SECONDS / FUZZ_SEED tune a run.

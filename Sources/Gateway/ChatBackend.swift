@@ -53,6 +53,9 @@ public struct BackendCapabilities: Sendable, Equatable {
     public var strict = true
     /// Accepts `stream_options.include_usage`, so streams report token usage.
     public var streamUsage = true
+    /// How a local model writes tool calls in its output (its chat template's format, such as
+    /// `hermes` or `qwen3Coder`; `generic` without tool support); nil for hosted upstreams.
+    public var toolCallFormat: String? = nil
 
     public init() {}
 }

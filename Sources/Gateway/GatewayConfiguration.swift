@@ -99,6 +99,8 @@ public struct GatewayConfiguration: Decodable, Sendable, Equatable {
         public var contextSize: Int?
         /// Local routes: sequences generated at once (continuous batching).
         public var parallel: Int?
+        /// Local routes: a Jinja chat template file used instead of the GGUF's own.
+        public var chatTemplateFile: String?
         /// Anthropic routes: `max_tokens` for requests that give none.
         public var maxTokens: Int?
 
@@ -122,7 +124,7 @@ public struct GatewayConfiguration: Decodable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey {
             case model, local, provider, upstreams, aliases, fallbacks, timeout, retries, capabilities
             case baseURL = "base_url", apiKeyEnv = "api_key_env", upstreamModel = "upstream_model", contextSize = "context_size"
-            case maxTokens = "max_tokens", parallel
+            case maxTokens = "max_tokens", parallel, chatTemplateFile = "chat_template_file"
         }
 
         /// Every base URL of this route.
@@ -202,8 +204,8 @@ public struct GatewayConfiguration: Decodable, Sendable, Equatable {
                 if let parallel = route.parallel, !(1...256).contains(parallel) { throw Invalid(description: "\(at): 'parallel' must be in 1...256") }
                 if let size = route.contextSize, !(16...1_048_576).contains(size) { throw Invalid(description: "\(at): 'context_size' must be in 16...1048576") }
             } else {
-                if route.parallel != nil || route.contextSize != nil {
-                    throw Invalid(description: "\(at): 'parallel' and 'context_size' are settings of local routes")
+                if route.parallel != nil || route.contextSize != nil || route.chatTemplateFile != nil {
+                    throw Invalid(description: "\(at): 'parallel', 'context_size' and 'chat_template_file' are settings of local routes")
                 }
                 guard !route.baseURLs.isEmpty else { throw Invalid(description: "\(at): needs 'local' or 'base_url'") }
                 guard RouteEntry.providers.contains(route.provider ?? "openai") else {

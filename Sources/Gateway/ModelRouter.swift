@@ -330,8 +330,10 @@ extension BackendCapabilities {
     /// The capabilities as `/v1/models` lists them. With the guard in front, every route takes
     /// tools, parallel calls, `strict` and streaming; `enforced_by` says who keeps the rules.
     var listing: JSONObject {
-        ["tools": true, "tool_choice": true, "parallel_tool_calls": true, "strict": true, "streaming": true,
-         "enforced_by": validByConstruction ? "grammar" : "guard"]
+        var listing: JSONObject = ["tools": true, "tool_choice": true, "parallel_tool_calls": true, "strict": true,
+                                   "streaming": true, "enforced_by": validByConstruction ? "grammar" : "guard"]
+        if let toolCallFormat { listing["tool_call_format"] = .string(toolCallFormat) }
+        return listing
     }
 }
 

@@ -15,6 +15,11 @@ public indirect enum GrammarSpec: Sendable {
     case choice([GrammarSpec])
     /// `min` to `max` (nil = unbounded) repetitions, optionally separated by `separator`.
     case repeated(GrammarSpec, min: Int, max: Int?, separator: String = "")
+    /// One string satisfying a string schema (`pattern`, `format`, `minLength`, `maxLength`,
+    /// `enum`, `const`), written as bare UTF-8 text, without quotes or escapes, that never
+    /// contains `excluding`: a parameter value in an XML-style tool-call format, which ends at
+    /// its closing marker.
+    case rawString(schema: JSONValue, excluding: String)
 }
 
 /// Compiles schemas and grammar specs against one vocabulary.
@@ -60,6 +65,9 @@ public struct GrammarCompiler: Sendable {
         case .json(let schema):
             let compiler = try SchemaCompiler(builder: b, document: schema, options: options, terminals: terminals, budget: budget)
             return try compiler.rule(compiler.document)
+        case .rawString(let schema, let terminator):
+            let compiler = try SchemaCompiler(builder: b, document: schema, options: options, terminals: terminals, budget: budget)
+            return try compiler.rawStringRule(excluding: terminator)
         case .literal(let text):
             let (r, start) = try b.newRule()
             b.accept(try b.literal(start, Array(text.utf8)))

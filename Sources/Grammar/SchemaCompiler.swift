@@ -504,7 +504,10 @@ final class SchemaCompiler {
     }
 
     /// The automaton of the strings `o` admits (nil: none).
-    func stringDFA(_ o: JSONObject) throws -> ByteDFA? {
+    ///
+    /// With `rawExcluding`, the strings are spelled as bare UTF-8 (no quotes, no escapes) and
+    /// never contain that text.
+    func stringDFA(_ o: JSONObject, rawExcluding terminator: String? = nil) throws -> ByteDFA? {
         var patterns: [String] = []
         if let p = o["pattern"] {
             guard let s = p.stringValue else { throw GrammarError.invalidSchema("pattern must be a string") }
@@ -526,10 +529,15 @@ final class SchemaCompiler {
         }
         let maxL = try intKeyword(o, "maxLength").map { min($0, options.maxStringLengthBound) }
         if let maxL, maxL < minL { return nil }
-        let excluded = (o["$notPatterns"]?.arrayValue ?? []).compactMap { $0.stringValue }
+        var excluded = (o["$notPatterns"]?.arrayValue ?? []).compactMap { $0.stringValue }
         let excludedNames = (o["$notNames"]?.arrayValue ?? []).compactMap { $0.stringValue }
+        var spelling: StringSpelling = plain ? .jsonPlain : .json
+        if let terminator {
+            excluded.append(Self.regexMatchingLiteral(terminator))
+            spelling = .raw
+        }
         return try terminals.string(patterns: patterns, minLength: minL, maxLength: maxL,
-                                    excludingPatterns: excluded, excludingNames: excludedNames, plainSpelling: plain, budget: budget)
+                                    excludingPatterns: excluded, excludingNames: excludedNames, spelling: spelling, budget: budget)
     }
 
     // MARK: enum and const values

@@ -5,6 +5,17 @@ import JSONSchemaKit
 /// Builds (and remembers) the byte DFAs of JSON strings and numbers. Owned by a
 /// `GrammarCompiler`: identical terminals of its grammars get the same `ByteDFA` instance, so
 /// the vocabulary's token-walk caches keyed by the DFA are shared by every grammar that uses it.
+/// How a string terminal writes its characters.
+enum StringSpelling: String {
+    /// A JSON string literal; each character in any of its JSON spellings.
+    case json
+    /// A JSON string literal; characters raw wherever JSON allows.
+    case jsonPlain
+    /// The characters' UTF-8 bytes, without quotes or escapes: a parameter value in an XML-style
+    /// tool-call format.
+    case raw
+}
+
 final class Terminals: @unchecked Sendable {
     private let lock = NSLock()
     private var cache: [String: ByteDFA?] = [:]  // guarded by `lock`, as are the two below
@@ -25,7 +36,16 @@ final class Terminals: @unchecked Sendable {
         return dfa
     }
 
-    func spellings(_ set: CodePointSet, plain: Bool = false) -> [[JSONCharSpelling.Position]] {
+    func spellings(_ set: CodePointSet, _ spelling: StringSpelling = .json) -> [[JSONCharSpelling.Position]] {
+        if spelling == .raw {
+            // Every scalar as its UTF-8 bytes; nothing is escaped, so the sets need no cache.
+            var out: [[JSONCharSpelling.Position]] = []
+            for r in set.subtracting(CodePointSet([0xD800...0xDFFF])).ranges {
+                JSONCharSpelling.utf8Sequences(r.lowerBound, r.upperBound, &out)
+            }
+            return out
+        }
+        let plain = spelling == .jsonPlain
         lock.lock()
         if let hit = plain ? plainSpellingCache[set] : spellingCache[set] { lock.unlock(); return hit }
         lock.unlock()
@@ -38,11 +58,12 @@ final class Terminals: @unchecked Sendable {
 
     // MARK: strings
 
-    /// DFA for a JSON string literal (quotes included) whose decoded value matches all `patterns`
+    /// DFA for a string (a JSON string literal, quotes included, unless `spelling` is `.raw`) whose value matches all `patterns`
     /// (search semantics) and has minLength...maxLength code points.
     ///
-    /// `plainSpelling` writes characters raw wherever JSON allows (no `\uXXXX` for `a`): the
-    /// same values, far fewer states; for the large patterns of formats.
+    /// `spelling` says how characters are written: every JSON spelling, raw wherever JSON allows
+    /// (the same values, far fewer states; for the large patterns of formats), or as bare UTF-8
+    /// without quotes (see `StringSpelling`).
     ///
     /// `excludingPatterns` and `excludingNames` remove values: the decoded value must match none
     /// of those patterns and equal none of those names (used for `patternProperties`,
@@ -50,9 +71,9 @@ final class Terminals: @unchecked Sendable {
     /// their automata spend from `budget`.
     func string(patterns: [String], minLength: Int, maxLength: Int?,
                        excludingPatterns: [String] = [], excludingNames: [String] = [],
-                       plainSpelling: Bool = false, budget: WorkBudget) throws -> ByteDFA? {
+                       spelling: StringSpelling = .json, budget: WorkBudget) throws -> ByteDFA? {
         var key = "s|\(minLength)|\(maxLength.map(String.init) ?? "")|" + patterns.joined(separator: "\u{0}")
-        if plainSpelling { key = "plain|" + key }
+        if spelling != .json { key = spelling.rawValue + "|" + key }
         if !excludingPatterns.isEmpty || !excludingNames.isEmpty {
             key += "|not|" + excludingPatterns.joined(separator: "\u{0}") + "|names|" + excludingNames.joined(separator: "\u{0}")
         }
@@ -64,11 +85,11 @@ final class Terminals: @unchecked Sendable {
             var negated: [CodePointNFA] = []
             for p in excludingPatterns { negated.append(try CodePointNFA.forPattern(p, budget: budget)) }
             if !excludingNames.isEmpty { negated.append(try CodePointNFA.forLiterals(excludingNames, budget: budget)) }
-            if patterns.isEmpty && negated.isEmpty { return try lengthOnlyString(minLength: minLength, maxLength: maxLength, key: key, budget: budget) }
+            if patterns.isEmpty && negated.isEmpty && spelling != .raw { return try lengthOnlyString(minLength: minLength, maxLength: maxLength, key: key, budget: budget) }
             var nfas: [CodePointNFA] = []
             for p in patterns { nfas.append(try CodePointNFA.forPattern(p, budget: budget)) }
             return try buildString(nfas, negated: negated, minLength: minLength, maxLength: maxLength, key: key,
-                                   plainSpelling: plainSpelling, budget: budget)
+                                   spelling: spelling, budget: budget)
         }
     }
 
@@ -81,7 +102,7 @@ final class Terminals: @unchecked Sendable {
 
     /// Product of the pattern NFAs (if any) and a code-point counter, spelled in JSON bytes.
     private func buildString(_ nfas: [CodePointNFA], negated: [CodePointNFA], minLength: Int, maxLength: Int?, key: String,
-                                    plainSpelling: Bool, budget: WorkBudget) throws -> ByteDFA? {
+                                    spelling: StringSpelling, budget: WorkBudget) throws -> ByteDFA? {
         // Epsilon-free view of each pattern NFA: closure-expanded edges and acceptance.
         struct Flat { var edges: [[(CodePointSet, Int32)]]; var accepting: [Bool]; var startSet: [Int32] }
         // Closures grow quadratically along chains of optional copies (`(?:a?){n}`): bounded
@@ -124,7 +145,7 @@ final class Terminals: @unchecked Sendable {
         nfa.accepting[Int(final)] = true
         var ids: [PState: Int32] = [:]
         // Format patterns (plain spelling) are big but known, and cheap per state without escapes.
-        let productCap = plainSpelling ? 10_000 : 3_000
+        let productCap = spelling == .json ? 3_000 : 10_000
         var queue: [PState] = []
         func id(_ p: PState) throws -> Int32 {
             if let x = ids[p] { return x }
@@ -135,7 +156,8 @@ final class Terminals: @unchecked Sendable {
             return x
         }
         let p0 = PState(states: flats.map { _ in 0 }, neg: negFlats.map { _ in [0] }, count: 0)
-        nfa.byte(start, 0x22, try id(p0))
+        // A raw string has no quotes: it starts and ends on epsilon moves.
+        if spelling == .raw { nfa.epsilon(start, try id(p0)) } else { nfa.byte(start, 0x22, try id(p0)) }
         var qi = 0
         while qi < queue.count {
             let p = queue[qi]; qi += 1
@@ -143,7 +165,9 @@ final class Terminals: @unchecked Sendable {
             let from = ids[p]!
             let acceptsHere = p.count >= minLength && zip(flats, p.states).allSatisfy { $0.accepting[Int($1)] }
                 && zip(negFlats, p.neg).allSatisfy { f, set in !set.contains { f.accepting[Int($0)] } }
-            if acceptsHere { nfa.byte(from, 0x22, final) }
+            if acceptsHere {
+                if spelling == .raw { nfa.epsilon(from, final) } else { nfa.byte(from, 0x22, final) }
+            }
             if let maxLength, p.count >= maxLength { continue }
             let nextCount = maxLength != nil ? p.count + 1 : min(p.count + 1, cap)
             // Joint moves: intersect one edge from every pattern NFA.
@@ -191,11 +215,11 @@ final class Terminals: @unchecked Sendable {
             var prefixStates: [[UInt8]: Int32] = [:]
             for (set, targets, negs) in negMoves {
                 let to = try id(PState(states: targets, neg: negs, count: nextCount))
-                for spelling in spellings(set, plain: plainSpelling) {
+                for path in spellings(set, spelling) {
                     var cur = from
                     var prefix: [UInt8] = []
-                    for (i, pos) in spelling.enumerated() {
-                        if i == spelling.count - 1 {
+                    for (i, pos) in path.enumerated() {
+                        if i == path.count - 1 {
                             for (lo, hi) in pos { nfa.edge(cur, lo, hi, to) }
                             break
                         }

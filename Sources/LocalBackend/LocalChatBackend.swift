@@ -42,6 +42,7 @@ public struct LocalChatBackend: ChatBackend {
     public var capabilities: BackendCapabilities {
         var capabilities = BackendCapabilities()
         capabilities.validByConstruction = true
+        capabilities.toolCallFormat = toolCallFormat.rawValue
         return capabilities
     }
 
@@ -143,7 +144,19 @@ public struct LocalChatBackend: ChatBackend {
         g.sampling.presencePenalty = request.presencePenalty ?? 0
         g.sampling.frequencyPenalty = request.frequencyPenalty ?? 0
 
-        if let output = OutputGrammar.make(plan: plan, responseFormat: request.responseFormat, format: toolCallFormat) {
+        let output: OutputGrammar?
+        do {
+            output = try OutputGrammar.make(plan: plan, responseFormat: request.responseFormat, format: toolCallFormat)
+        } catch let failure as OutputGrammar.UnenforceableParameters {
+            let source = RequestSchemas.sources(of: request).first {
+                if case .function(let name, _, _) = $0.source { return name == failure.function }
+                return false
+            }?.source
+            throw APIError.invalidRequest(
+                "Invalid schema for function '\(failure.function)': \(failure.problem). Model '\(modelID)' writes tool calls in its own \(toolCallFormat.rawValue) format, which cannot spell this schema.",
+                param: source?.param ?? "tools", code: "unsupported_schema")
+        }
+        if let output {
             let grammar = try await compile(output, request: request, plan: plan)
             g.logitsProcessor = GrammarLogitsProcessor(
                 grammar: grammar, activation: output.triggers.map { .afterTrigger($0) } ?? .immediately)

@@ -14,16 +14,24 @@ struct OutputGrammar {
     /// A key identifying the grammar, for the compiled-grammar cache.
     var cacheKey: String
 
-    /// Whether `format`'s calls can be written by a grammar (JSON arguments). Formats that spell
-    /// arguments as XML or Gemma notation are served through the generic format instead.
+    /// Whether `format`'s calls can be written by a grammar (JSON or XML-style arguments).
+    /// Formats that spell arguments in Gemma's notation are served through the generic format
+    /// instead.
     static func canConstrain(_ format: ToolCallFormat) -> Bool {
-        format.syntax.argumentsEncoding == .json
+        format.syntax.argumentsEncoding != .gemma
     }
 
-    /// The grammar for `plan` and `responseFormat` in `format`, or nil for free text.
-    static func make(plan: ToolCallPlan, responseFormat: ResponseFormat, format: ToolCallFormat) -> OutputGrammar? {
+    /// A tool whose parameter schema the model's own call format cannot spell under a grammar.
+    struct UnenforceableParameters: Error {
+        var function: String
+        var problem: GrammarError
+    }
+
+    /// The grammar for `plan` and `responseFormat` in `format`, or nil for free text. Throws
+    /// `UnenforceableParameters` when a tool's parameters cannot be written in `format`.
+    static func make(plan: ToolCallPlan, responseFormat: ResponseFormat, format: ToolCallFormat) throws -> OutputGrammar? {
         let answer = answerSpec(responseFormat)
-        let calls = plan.mode == .forbidden || plan.functions.isEmpty ? nil : callSection(plan: plan, format: format)
+        let calls = plan.mode == .forbidden || plan.functions.isEmpty ? nil : try callSection(plan: plan, format: format)
         var key = "\(format.rawValue)|\(plan.mode)|\(plan.maxCalls.map(String.init) ?? "*")|"
         key += plan.functions.map { $0.name + ":" + ($0.parameters?.serialized() ?? "") }.joined(separator: "|")
         key += "|rf:" + responseFormatKey(responseFormat)
@@ -101,16 +109,25 @@ struct OutputGrammar {
 
     /// One call of any of `plan.functions`, then up to `maxCalls - 1` more, as `format` writes
     /// a section of calls.
-    static func callSection(plan: ToolCallPlan, format: ToolCallFormat) -> GrammarSpec {
+    static func callSection(plan: ToolCallPlan, format: ToolCallFormat) throws -> GrammarSpec {
         if format == .generic { return genericSection(plan: plan) }
         let syntax = format.syntax
         let maxCalls = syntax.supportsParallelCalls ? plan.maxCalls : 1
+        var argumentsOf: [String: GrammarSpec] = [:]
+        for function in plan.functions {
+            do {
+                argumentsOf[function.name] = try XMLParameterGrammar(syntax.argumentsEncoding)?.arguments(function)
+                    ?? arguments(function)
+            } catch let problem as GrammarError {
+                throw UnenforceableParameters(function: function.name, problem: problem)
+            }
+        }
         func call(index: Int?) -> GrammarSpec {
             .choice(plan.functions.map { function in
                 switch syntax.namePlacement {
                 case .literal:
                     let before = syntax.textBeforeArguments(name: function.name, index: index ?? 0)
-                    return .sequence([.literal(before), arguments(function), .literal(syntax.textAfterArguments())])
+                    return .sequence([.literal(before), argumentsOf[function.name]!, .literal(syntax.textAfterArguments())])
                 case .insideJSON(let nameKey, let argumentsKey, let idKey):
                     return .sequence([.literal(syntax.callPrefix),
                                       jsonCallObject(function, nameKey: nameKey, argumentsKey: argumentsKey, idKey: idKey),

@@ -19,7 +19,8 @@ public final class LlamaModel: @unchecked Sendable {
     public let vocabularySize: Int
     /// The context length the model was trained with.
     public let trainContextLength: Int
-    /// The model's own (Jinja) chat template, if the GGUF carries one.
+    /// The (Jinja) chat template prompts are rendered with: the one given at load, else the
+    /// GGUF's own, if it carries one.
     public let chatTemplate: String?
     /// Whether llama.cpp adds a beginning-of-sequence token when tokenizing with special tokens.
     public let addsBeginningOfSequence: Bool
@@ -41,7 +42,9 @@ public final class LlamaModel: @unchecked Sendable {
     public let requestTextEscaping: RequestTextEscaping
 
     /// Loads the GGUF at `path` (memory-mapped). Throws `modelNotFound` / `modelLoadFailed`.
-    public init(path: String) throws {
+    /// `chatTemplate`, when given, replaces the GGUF's own template (for a GGUF whose template
+    /// is missing or wrong, as llama-server's `--chat-template-file`).
+    public init(path: String, chatTemplate: String? = nil) throws {
         guard FileManager.default.fileExists(atPath: path) else {
             throw LocalEngineError.modelNotFound(path: path)
         }
@@ -61,7 +64,7 @@ public final class LlamaModel: @unchecked Sendable {
         let vocabularySize = Int(llama_vocab_n_tokens(vocab))
         self.vocabularySize = vocabularySize
         self.trainContextLength = Int(llama_model_n_ctx_train(model))
-        self.chatTemplate = llama_model_chat_template(model, nil).map { String(cString: $0) }
+        self.chatTemplate = chatTemplate ?? llama_model_chat_template(model, nil).map { String(cString: $0) }
         self.addsBeginningOfSequence = llama_vocab_get_add_bos(vocab)
         let bos = llama_vocab_bos(vocab)
         self.beginningOfSequenceToken = bos >= 0 ? bos : nil

@@ -27,6 +27,9 @@ public struct LocalEngineConfiguration: Sendable {
     /// our interpreter (`JinjaPromptRenderer`), or ChatML for a model without a template.
     public var promptRenderer: (any PromptRenderer)? = nil
 
+    /// A Jinja chat template used instead of the GGUF's own; it also decides the tool-call format.
+    public var chatTemplate: String? = nil
+
     public init(modelPath: String) { self.modelPath = modelPath }
 
     /// The embedded default model fetched by scripts/bootstrap
@@ -67,7 +70,7 @@ public final class LocalEngine: Sendable {
 
     /// Loads the model and creates the context. Throws `LocalEngineError`.
     public init(configuration: LocalEngineConfiguration) throws {
-        let model = try LlamaModel(path: configuration.modelPath)
+        let model = try LlamaModel(path: configuration.modelPath, chatTemplate: configuration.chatTemplate)
         let requested = configuration.contextSize ?? min(4096, model.trainContextLength)
         let threads = configuration.threads ?? ProcessInfo.processInfo.activeProcessorCount
         let sequences = min(max(configuration.parallel ?? LocalEngineConfiguration.defaultParallelism(contextSize: requested), 1), 256)

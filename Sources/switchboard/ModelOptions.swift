@@ -17,6 +17,10 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("ctx-size"), help: "Context size in tokens of each request (default: 4096, capped at the model's training context).")
     var contextSize: Int?
 
+    @Option(name: .customLong("chat-template-file"),
+            help: "A Jinja chat template for --model, used instead of the GGUF's own; it also decides how the model writes tool calls.")
+    var chatTemplateFile: String?
+
     @Option(help: "Requests a local model generates at once, batched (default: 4 per core, at most 8, at most 32768 context tokens in all).")
     var parallel: Int?
 
@@ -56,6 +60,9 @@ struct ModelOptions: ParsableArguments {
         }
         _ = try parsedRoutes()
         guard !noLocal || !routes.isEmpty || configFile != nil else { throw ValidationError("--no-local needs at least one --route.") }
+        if chatTemplateFile != nil, configFile != nil || noLocal {
+            throw ValidationError("--chat-template-file applies to --model; a config file's local route sets 'chat_template_file'.")
+        }
     }
 
     /// `--route` and `--route-key-env` as (pattern, base URLs, key variable, provider), in
@@ -121,7 +128,9 @@ struct ModelOptions: ParsableArguments {
             } else if !noLocal {
                 let modelPath = try model ?? BootstrapCache.requireDefaultModel()
                 let modelID = alias ?? URL(fileURLWithPath: modelPath).deletingPathExtension().lastPathComponent
-                configuration.routes.append(.init(model: modelID, local: modelPath))
+                var route = GatewayConfiguration.RouteEntry(model: modelID, local: modelPath)
+                route.chatTemplateFile = chatTemplateFile
+                configuration.routes.append(route)
             }
             configuration.routes += try parsedRoutes().map {
                 .init(model: $0.pattern, upstreams: $0.urls, apiKeyEnv: $0.keyVariable, provider: $0.provider)

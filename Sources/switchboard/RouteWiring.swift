@@ -23,7 +23,8 @@ struct RouteWiring {
     func route(_ entry: GatewayConfiguration.RouteEntry) throws -> Route {
         var route: Route
         if let local = entry.local {
-            route = Route(entry.model, backends: [try localBackend(id: entry.model, path: local, contextSize: entry.contextSize, parallel: entry.parallel)])
+            route = Route(entry.model, backends: [try localBackend(id: entry.model, path: local, contextSize: entry.contextSize,
+                                                                   parallel: entry.parallel, chatTemplateFile: entry.chatTemplateFile)])
         } else {
             let key = entry.apiKeyEnv.flatMap { environment[$0] }
             if let variable = entry.apiKeyEnv, key == nil {
@@ -61,10 +62,18 @@ struct RouteWiring {
     }
 
     /// A local GGUF engine: `default` is the embedded model from scripts/bootstrap.
-    func localBackend(id: String, path: String, contextSize routeContext: Int? = nil, parallel routeParallel: Int? = nil) throws -> LocalChatBackend {
+    func localBackend(id: String, path: String, contextSize routeContext: Int? = nil, parallel routeParallel: Int? = nil,
+                      chatTemplateFile: String? = nil) throws -> LocalChatBackend {
         let modelPath = path == "default" ? try BootstrapCache.requireDefaultModel() : path
         guard FileManager.default.fileExists(atPath: modelPath) else { throw CLIError("No model file at \(modelPath).") }
         var configuration = LocalEngineConfiguration(modelPath: modelPath)
+        if let chatTemplateFile {
+            do {
+                configuration.chatTemplate = try String(contentsOfFile: chatTemplateFile, encoding: .utf8)
+            } catch {
+                throw CLIError("Route \(id): cannot read the chat template file \(chatTemplateFile): \(error.localizedDescription)")
+            }
+        }
         if let size = routeContext ?? contextSize { configuration.contextSize = size }
         if let threads { configuration.threads = threads }
         configuration.parallel = routeParallel ?? parallel

@@ -7,8 +7,8 @@ import GGUF
 /// `switchboard template …`: render and time chat templates.
 struct TemplateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "template", abstract: "Render and benchmark Jinja chat templates.",
-        subcommands: [Render.self, Bench.self])
+        commandName: "template", abstract: "Render and benchmark Jinja chat templates, and name their tool-call format.",
+        subcommands: [Render.self, Format.self, Bench.self])
 
     /// Where the template comes from: a .jinja file or a GGUF's `tokenizer.chat_template`.
     struct Source: ParsableArguments {
@@ -20,6 +20,13 @@ struct TemplateCommand: AsyncParsableCommand {
 
         func validate() throws {
             if (template == nil) == (model == nil) { throw ValidationError("pass exactly one of --template or --model") }
+        }
+
+        /// The GGUF metadata tool-call format detection reads (none for a template file).
+        func metadata() throws -> [String: String] {
+            guard let model else { return [:] }
+            let file = try GGUFFile(path: model)
+            return ["general.architecture": file.architecture ?? "", "general.name": file.string("general.name") ?? ""]
         }
 
         func load() throws -> String {
@@ -49,6 +56,17 @@ struct TemplateCommand: AsyncParsableCommand {
             } catch let error as TemplateError {
                 throw ValidationError(error.description)
             }
+        }
+    }
+
+    struct Format: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the name of the tool-call format detected for a chat template (`generic`: no tool support).")
+
+        @OptionGroup var source: Source
+
+        func run() async throws {
+            print(ToolCallFormat.detect(template: try source.load(), metadata: try source.metadata()).rawValue)
         }
     }
 

@@ -1,0 +1,90 @@
+import ChatAPI
+import ChatTemplates
+import Grammar
+
+/// The grammar of a call's arguments in an XML-style format (Qwen3-Coder's
+/// `<parameter=NAME>\nVALUE\n</parameter>\n`, GLM's `<arg_key>NAME</arg_key>\n<arg_value>VALUE</arg_value>\n`),
+/// derived from the tool's parameter schema the way the format's parser reads it back:
+/// - parameters in declared order, each at most once, the required ones present; a schema that
+///   declares no properties takes any names (as the JSON grammar does), unless it forbids them;
+/// - a parameter of type `string` is bare text (quotes and `<` included) up to the closing
+///   marker, constrained by its `pattern`, `format`, lengths or `enum`;
+/// - any other parameter is one JSON value of its schema, which the parser decodes.
+struct XMLParameterGrammar {
+    let keyOpen: String
+    let keyClose: String
+    let valueOpen: String
+    let valueClose: String
+    let end: String
+
+    /// nil for encodings that are not XML-style parameters.
+    init?(_ encoding: ToolCallSyntax.ArgumentsEncoding) {
+        guard case .xmlParameters(let keyOpen, let keyClose, let valueOpen, let valueClose, let end) = encoding else { return nil }
+        (self.keyOpen, self.keyClose, self.valueOpen, self.valueClose, self.end) = (keyOpen, keyClose, valueOpen, valueClose, end)
+    }
+
+    /// The text a string value must never contain: where the parser ends the value (the
+    /// closing marker without the newlines the format writes around it).
+    var valueTerminator: String { valueClose.trimmingCharacters(in: .newlines) }
+
+    /// Top-level keywords of a tool's parameters that this grammar honours or that only annotate.
+    static let rootKeys: Set<String> = ["type", "properties", "required", "additionalProperties", "$defs", "definitions",
+                                        "title", "description", "$schema", "$id", "$comment", "examples", "default"]
+
+    /// Names of undeclared parameters, where a schema declares none.
+    static let freeNamePattern = "^[A-Za-z_][A-Za-z0-9_.-]{0,63}$"
+
+    /// The arguments of `function`: parameter elements, then the end marker. Throws for a
+    /// schema this format cannot spell (naming the keyword).
+    func arguments(_ function: FunctionDefinition) throws -> GrammarSpec {
+        guard case .object(let root) = function.parameters ?? ["type": "object", "properties": .object([:])] else {
+            throw GrammarError.invalidSchema("parameters must be an object schema")
+        }
+        if let key = root.keys.sorted().first(where: { !Self.rootKeys.contains($0) }) {
+            throw GrammarError.unsupportedKeyword(key, detail: "not supported at the top of a tool's parameters this model writes as XML-style elements")
+        }
+        if let type = root["type"], type != .string("object") {
+            throw GrammarError.invalidSchema("parameters must have type \"object\"")
+        }
+        let properties = root["properties"]?.objectValue ?? [:]
+        let required = Set((root["required"]?.arrayValue ?? []).compactMap(\.stringValue))
+        if let missing = required.sorted().first(where: { properties[$0] == nil }) {
+            throw GrammarError.unsupportedKeyword("required", detail: "'\(missing)' is not among the declared properties")
+        }
+        // Each property's schema is compiled alone: it carries the root's definitions along for its `$ref`s.
+        let definitions = root.filter { $0.key == "$defs" || $0.key == "definitions" }
+        func valueSchema(_ schema: JSONValue) -> JSONValue {
+            guard case .object(var object) = schema else { return schema }
+            for (key, value) in definitions where object[key] == nil { object[key] = value }
+            return .object(object)
+        }
+        var parts: [GrammarSpec] = []
+        for (name, schema) in properties {
+            let element = self.element(name: .literal(name), value: value(valueSchema(schema)))
+            parts.append(required.contains(name) ? element : .repeated(element, min: 0, max: 1))
+        }
+        if properties.isEmpty, root["additionalProperties"] != .bool(false) {
+            let name = GrammarSpec.rawString(schema: ["type": "string", "pattern": .string(Self.freeNamePattern)],
+                                             excluding: keyClose.trimmingCharacters(in: .newlines))
+            let value = GrammarSpec.json(schema: valueSchema(root["additionalProperties"] ?? .bool(true)))
+            parts.append(.repeated(element(name: name, value: value), min: 0, max: nil))
+        }
+        return .sequence(parts + [.literal(end)])
+    }
+
+    /// `keyOpen NAME keyClose valueOpen VALUE valueClose`.
+    private func element(name: GrammarSpec, value: GrammarSpec) -> GrammarSpec {
+        .sequence([.literal(keyOpen), name, .literal(keyClose + valueOpen), value, .literal(valueClose)])
+    }
+
+    /// A string parameter as bare text; anything else as JSON.
+    private func value(_ schema: JSONValue) -> GrammarSpec {
+        let types: [String]
+        switch schema["type"] {
+        case .string(let type)?: types = [type]
+        case .array(let list)?: types = list.compactMap(\.stringValue)
+        default: types = []
+        }
+        return types == ["string"] ? .rawString(schema: schema, excluding: valueTerminator) : .json(schema: schema)
+    }
+}

@@ -1,0 +1,213 @@
+import ChatAPI
+import ChatTemplates
+import Grammar
+import JSONSchemaKit
+import TestSupport
+import XCTest
+@testable import LocalBackend
+
+/// Qwen3-Coder and GLM-4.5 write arguments as XML-style parameter elements. Their call grammar
+/// must admit what a correct model writes (the format's own rendering), refuse a call with a
+/// parameter removed, renamed or mistyped, and only ever produce text that the format's parser
+/// reads back as schema-valid arguments.
+final class XMLParameterGrammarTests: XCTestCase {
+    static let xmlFormats: [ToolCallFormat] = [.qwen3Coder, .glm45]
+
+    /// Every byte is a token (0 is end of generation): masks then speak about bytes.
+    static let byteVocabulary: GrammarVocabulary = {
+        GrammarVocabulary(tokenBytes: [Array("<eos>".utf8)] + (0..<256).map { [UInt8($0)] },
+                          specialIDs: [0], endOfGenerationIDs: [0])
+    }()
+
+    static let editFile = FunctionDefinition(name: "edit_file", parameters: [
+        "type": "object",
+        "properties": [
+            "path": ["type": "string", "pattern": "^[a-z/._]+$"],
+            "content": ["type": "string"],
+            "line": ["type": "integer", "minimum": 1],
+            "mode": ["type": "string", "enum": ["replace", "append"]],
+            "dry_run": ["type": "boolean"],
+            "options": ["type": "object", "properties": ["indent": ["type": "integer"]], "required": ["indent"]],
+        ],
+        "required": ["path", "content", "line"],
+    ])
+
+    static let goodArguments: JSONObject = [
+        "path": "src/main.swift",
+        "content": "if a < b && c > d {\n  print(\"</tag>\")\n}\n",
+        "line": 12,
+        "mode": "append",
+        "options": ["indent": 4],
+    ]
+
+    private func grammar(_ format: ToolCallFormat, _ functions: [FunctionDefinition]) throws -> CompiledGrammar {
+        let plan = ToolCallPlan(mode: .mandatory, functions: functions, maxCalls: nil)
+        let output = try XCTUnwrap(try OutputGrammar.make(plan: plan, responseFormat: .text, format: format))
+        return try GrammarCompiler(vocabulary: Self.byteVocabulary, options: .generation).compile(output.spec)
+    }
+
+    private func admits(_ grammar: CompiledGrammar, _ text: String) -> Bool {
+        var matcher = grammar.makeMatcher()
+        for byte in text.utf8 where !matcher.accept(token: Int(byte) + 1) { return false }
+        return matcher.isComplete
+    }
+
+    /// The call as the format writes it, with values other than strings as compact JSON (the
+    /// grammar's JSON is compact in every format; templates' `tojson` adds spaces).
+    private func rendered(_ format: ToolCallFormat, _ arguments: JSONObject) -> String {
+        let syntax = format.syntax
+        guard case .xmlParameters(let keyOpen, let keyClose, let valueOpen, let valueClose, let end) = syntax.argumentsEncoding
+        else { preconditionFailure("\(format) has no XML-style parameters") }
+        let parameters = arguments.map { key, value in
+            keyOpen + key + keyClose + valueOpen + (value.stringValue ?? value.serialized()) + valueClose
+        }.joined()
+        return syntax.sectionPrefix + syntax.textBeforeArguments(name: "edit_file", index: 0) + parameters + end
+            + syntax.textAfterArguments() + syntax.sectionSuffix
+    }
+
+    /// The calls `text` parses to, fed one byte at a time.
+    private func parse(_ format: ToolCallFormat, _ text: String, tools: [FunctionDefinition]) -> [(name: String, arguments: String)] {
+        var parser = format.makeParser(tools: tools)
+        var events: [ParsedEvent] = []
+        for byte in text.utf8 { events += parser.feed(bytes: [byte]) }
+        events += parser.finish()
+        var calls: [(name: String, arguments: String)] = []
+        var finished = 0
+        for event in events {
+            switch event {
+            case .toolCallStarted(_, let name, _): calls.append((name, ""))
+            case .argumentsDelta(let index, let fragment): calls[index].arguments += fragment
+            case .toolCallFinished: finished += 1
+            case .malformedToolCall(_, _, let reason): XCTFail("malformed call: \(reason) in \(text)")
+            case .text, .reasoning: break
+            }
+        }
+        XCTAssertEqual(finished, calls.count, text)
+        return calls
+    }
+
+    func testTheFormatsOwnCallIsAdmittedAndParsesBack() throws {
+        for format in Self.xmlFormats {
+            let g = try grammar(format, [Self.editFile])
+            let text = rendered(format, Self.goodArguments)
+            XCTAssertTrue(admits(g, text), "\(format): \(text)")
+            let calls = parse(format, text, tools: [Self.editFile])
+            XCTAssertEqual(calls.map(\.name), ["edit_file"])
+            XCTAssertEqual(try calls.first.map { try JSONValue(parsing: $0.arguments) }, .object(Self.goodArguments), "\(format)")
+        }
+    }
+
+    func testACallWithAParameterRemovedRenamedOrMistypedIsRefused() throws {
+        var removed = Self.goodArguments
+        removed["content"] = nil
+        let renamed: JSONObject = ["path": "a.txt", "text": "x", "line": 1]
+        var mistyped = Self.goodArguments
+        mistyped["line"] = "twelve"
+        var badEnum = Self.goodArguments
+        badEnum["mode"] = "prepend"
+        var badPattern = Self.goodArguments
+        badPattern["path"] = "C:\\windows"
+        var closesEarly = Self.goodArguments
+        for format in Self.xmlFormats {
+            let g = try grammar(format, [Self.editFile])
+            closesEarly["content"] = .string("a " + XMLParameterGrammar(format.syntax.argumentsEncoding)!.valueTerminator + " b")
+            for (what, arguments) in [("removed", removed), ("renamed", renamed), ("mistyped", mistyped),
+                                      ("outside the enum", badEnum), ("against the pattern", badPattern),
+                                      ("holding the closing marker", closesEarly)] {
+                XCTAssertFalse(admits(g, rendered(format, arguments)), "\(format): a parameter \(what) was admitted")
+            }
+            // Declared order: the same arguments, `line` before `path`.
+            var reordered: JSONObject = ["line": 12]
+            for (key, value) in Self.goodArguments where key != "line" { reordered[key] = value }
+            XCTAssertFalse(admits(g, rendered(format, reordered)), "\(format): out of order")
+        }
+    }
+
+    func testASchemaTheFormatCannotSpellIsRefusedByKeyword() {
+        let oneOf = FunctionDefinition(name: "f", parameters: ["oneOf": [["type": "object"]]])
+        let stringAnyOf = FunctionDefinition(name: "g", parameters: [
+            "type": "object", "properties": ["s": ["type": "string", "anyOf": [["minLength": 1]]]],
+        ])
+        for format in Self.xmlFormats {
+            let plan = ToolCallPlan(mode: .mandatory, functions: [oneOf], maxCalls: nil)
+            XCTAssertThrowsError(try OutputGrammar.make(plan: plan, responseFormat: .text, format: format)) { error in
+                XCTAssertEqual((error as? OutputGrammar.UnenforceableParameters)?.function, "f")
+                XCTAssertTrue("\(error)".contains("oneOf"), "\(error)")
+            }
+            XCTAssertThrowsError(try grammar(format, [stringAnyOf])) { error in
+                XCTAssertTrue("\(error)".contains("anyOf"), "\(error)")
+            }
+        }
+    }
+
+    /// Random schemas, random walks through the grammar: whatever the grammar lets a model
+    /// write parses back to arguments that the schema accepts.
+    func testTextTheGrammarGeneratesParsesToSchemaValidArguments() throws {
+        var rng = SplitMix64(seed: 0x5EED_0014)
+        var finishedWalks = 0
+        let walks = 60
+        for round in 0..<walks {
+            let schema = Self.randomParameters(&rng)
+            let tool = FunctionDefinition(name: "tool_\(round % 3)", parameters: schema)
+            let validator = try JSONSchema(json: schema)
+            for format in Self.xmlFormats {
+                let g = try grammar(format, [tool])
+                guard let text = Self.randomWalk(g, &rng) else { continue }
+                finishedWalks += 1
+                let calls = parse(format, text, tools: [tool])
+                XCTAssertEqual(calls.count, 1, "\(format): \(text)")
+                guard let arguments = calls.first?.arguments else { continue }
+                let value = try JSONValue(parsing: arguments)
+                XCTAssertTrue(validator.isValid(value), "\(format): \(arguments) from \(text) against \(schema.serialized())")
+            }
+        }
+        // Walks are capped in length; most must end for the property to mean something.
+        XCTAssertGreaterThan(finishedWalks, walks * 2 * 3 / 4)
+    }
+
+    /// Text from the grammar's start to acceptance, each step a random allowed byte (closing
+    /// punctuation favoured so that walks end); nil when no end came within the cap.
+    static func randomWalk(_ grammar: CompiledGrammar, _ rng: inout SplitMix64) -> String? {
+        var matcher = grammar.makeMatcher()
+        var mask = byteVocabulary.makeMask()
+        var bytes: [UInt8] = []
+        let closing = Set("<>/\n\"}],".utf8)
+        while bytes.count < 3_000 {
+            if matcher.isComplete { return String(decoding: bytes, as: UTF8.self) }
+            matcher.fillMask(&mask)
+            let allowed = (1...256).filter { mask.contains($0) }
+            guard !allowed.isEmpty else { return nil }
+            let favoured = allowed.filter { closing.contains(UInt8($0 - 1)) }
+            let pool = !favoured.isEmpty && Int.random(in: 0..<3, using: &rng) > 0 ? favoured : allowed
+            let token = pool.randomElement(using: &rng)!
+            guard matcher.accept(token: token) else { return nil }
+            bytes.append(UInt8(token - 1))
+        }
+        return nil
+    }
+
+    /// A tool's parameters: a few properties of assorted types, some required.
+    static func randomParameters(_ rng: inout SplitMix64) -> JSONValue {
+        func value(_ depth: Int) -> JSONValue {
+            switch Int.random(in: 0..<(depth > 0 ? 9 : 7), using: &rng) {
+            case 0: return ["type": "string"]
+            case 1: return ["type": "string", "maxLength": 5]
+            case 2: return ["type": "string", "enum": ["a<b", "c d", "é"]]
+            case 3: return ["type": "integer", "minimum": -3, "maximum": 300]
+            case 4: return ["type": "number"]
+            case 5: return ["type": "boolean"]
+            case 6: return ["type": ["integer", "null"]]
+            case 7: return ["type": "array", "items": value(depth - 1), "maxItems": 3]
+            default:
+                return ["type": "object", "properties": ["x": value(depth - 1), "y": value(depth - 1)], "required": ["x"]]
+            }
+        }
+        var properties = JSONObject()
+        var required: [JSONValue] = []
+        for i in 0..<Int.random(in: 0...4, using: &rng) {
+            properties["p\(i)"] = value(1)
+            if Bool.random(using: &rng) { required.append(.string("p\(i)")) }
+        }
+        return ["type": "object", "properties": .object(properties), "required": .array(required)]
+    }
+}
