@@ -201,7 +201,7 @@ let package = Package(
         // Shared by tests and GrammarBench: the seeded generator, reading MaskBench's gzip files.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "ChatAPI", "TestSupport"], exclude: ["Goldens"]),
-        .testTarget(name: "LocalEngineTests", dependencies: ["LocalEngine", "ChatAPI"], swiftSettings: llamaHeaders),
+        .testTarget(name: "LocalEngineTests", dependencies: ["LocalEngine", "ChatAPI", "Grammar"], swiftSettings: llamaHeaders),
         .testTarget(
             name: "GatewayTests", dependencies: ["Gateway", "ChatAPI", "JSONSchemaKit"],
             swiftSettings: [.swiftLanguageMode(.v6)]),

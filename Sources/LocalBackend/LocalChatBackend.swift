@@ -122,12 +122,19 @@ public struct LocalChatBackend: ChatBackend {
             }
         }
         let plan = ToolCallPlan(request: request)
-        let prompt: String
+        var prompt: String
         do {
             prompt = try LocalPromptBuilder(format: toolCallFormat, renderer: engine.promptRenderer,
                                         escaping: engine.model.requestTextEscaping).render(request, plan: plan)
         } catch let error as LocalEngineError {
             throw Self.apiError(for: error)
+        }
+        var opensReasoning = toolCallFormat.promptOpensReasoning(prompt)
+        if opensReasoning, request.reasoningEffort == "none", let close = toolCallFormat.syntax.reasoningClose {
+            // The template opened a reasoning block regardless: close it empty, as Qwen3's
+            // template does itself when thinking is off.
+            prompt += close + "\n\n"
+            opensReasoning = false
         }
         var g = GenerationRequest(messages: [])
         g.renderedPrompt = prompt
@@ -156,13 +163,20 @@ public struct LocalChatBackend: ChatBackend {
                 "Invalid schema for function '\(failure.function)': \(failure.problem). Model '\(modelID)' writes tool calls in its own \(toolCallFormat.rawValue) format, which cannot spell this schema.",
                 param: source?.param ?? "tools", code: "unsupported_schema")
         }
-        if let output {
+        if var output {
+            if opensReasoning, let close = toolCallFormat.syntax.reasoningClose {
+                output = output.afterReasoning(closedBy: close)
+            }
             let grammar = try await compile(output, request: request, plan: plan)
+            let syntax = toolCallFormat.syntax
+            let reasoning = syntax.reasoningOpen.flatMap { open in
+                syntax.reasoningClose.map { GrammarLogitsProcessor.ReasoningBlock(open: open, close: $0, startsInside: opensReasoning) }
+            }
             g.logitsProcessor = GrammarLogitsProcessor(
-                grammar: grammar, activation: output.triggers.map { .afterTrigger($0) } ?? .immediately)
+                grammar: grammar, activation: output.triggers.map { .afterTrigger($0, reasoning: reasoning) } ?? .immediately)
         }
         let parser = plan.mode == .forbidden ? nil
-            : toolCallFormat.makeParser(tools: plan.functions, startInReasoning: toolCallFormat.promptOpensReasoning(prompt),
+            : toolCallFormat.makeParser(tools: plan.functions, startInReasoning: opensReasoning,
                                         acceptingBareJSON: plan.mode == .optional)
         return (g, ToolCallOutput(parser: parser, functions: plan.functions, logger: logger))
     }

@@ -62,11 +62,24 @@ struct LocalPromptBuilder {
             return ["type": "function", "function": .object(function)]
         }
         let context = ChatTemplateContext(messages: messages, tools: tools, addGenerationPrompt: true,
-                                          bosToken: jinja.bosToken, eosToken: jinja.eosToken)
+                                          bosToken: jinja.bosToken, eosToken: jinja.eosToken,
+                                          extra: Self.reasoningKwargs(request.reasoningEffort))
         do {
             return try jinja.template.render(context)
         } catch {
             throw LocalEngineError.templateFailed("\(error)")
+        }
+    }
+
+    /// The template kwargs for `reasoning_effort`: `enable_thinking: false` for `none` (the
+    /// Qwen3 and GLM families' switch), and the effort itself where harmony-style templates
+    /// (gpt-oss) know it.
+    static func reasoningKwargs(_ effort: String?) -> [String: JSONValue] {
+        switch effort {
+        case "none"?: return ["enable_thinking": false]
+        case let effort? where ["low", "medium", "high"].contains(effort): return ["reasoning_effort": .string(effort)]
+        case "minimal"?: return ["reasoning_effort": "low"]
+        default: return [:]
         }
     }
 

@@ -21,6 +21,17 @@ struct OutputGrammar {
         format.syntax.argumentsEncoding != .gemma
     }
 
+    /// This grammar for a prompt that leaves a reasoning block open (QwQ, GLM-4.7 and MiniMax-M2
+    /// end it with `<think>`): output constrained from the first token may first finish the
+    /// reasoning, any text up to `close`. Otherwise the answer or the calls would be written
+    /// inside the reasoning block, where they are neither.
+    func afterReasoning(closedBy close: String) -> OutputGrammar {
+        guard triggers == nil else { return self }
+        let reasoning = GrammarSpec.rawString(schema: ["type": "string"], excluding: close)
+        return OutputGrammar(spec: .sequence([reasoning, .literal(close), Self.whitespace, spec]), triggers: nil,
+                             cacheKey: cacheKey + "|after:" + close)
+    }
+
     /// A tool whose parameter schema the model's own call format cannot spell under a grammar.
     struct UnenforceableParameters: Error {
         var function: String

@@ -16,6 +16,7 @@ extension LlamaModel {
 /// Constrains generation to a compiled grammar, either from the first token or lazily: free
 /// until the output contains one of the trigger texts, then constrained from the trigger on
 /// (the trigger and whatever followed it in the same token are fed to the grammar first).
+/// A trigger inside a reasoning block does not count: a call there is no call.
 ///
 /// One instance per request (it keeps the matcher); the engine calls it on its generation
 /// thread only.
@@ -24,15 +25,30 @@ public final class GrammarLogitsProcessor: LogitsProcessor, @unchecked Sendable 
     public enum Activation: Sendable {
         /// From the first generated token.
         case immediately
-        /// From the first occurrence of any of these texts in the output.
-        case afterTrigger([String])
+        /// From the first occurrence of any of these texts in the output outside `reasoning`.
+        case afterTrigger([String], reasoning: ReasoningBlock? = nil)
+    }
+
+    /// The markers of the model's reasoning blocks.
+    public struct ReasoningBlock: Sendable {
+        public var open: [UInt8]
+        public var close: [UInt8]
+        /// The prompt opened a block: output starts inside it.
+        public var startsInside: Bool
+
+        public init(open: String, close: String, startsInside: Bool) {
+            (self.open, self.close, self.startsInside) = (Array(open.utf8), Array(close.utf8), startsInside)
+        }
     }
 
     private let grammar: CompiledGrammar
     private var matcher: GrammarMatcher?
     private var mask: Grammar.TokenMask
     private let triggers: [[UInt8]]
-    private let longestTrigger: Int
+    private let reasoning: ReasoningBlock?
+    private var insideReasoning: Bool
+    /// The longest marker looked for in `recentOutput`.
+    private let longestMarker: Int
     /// The most recent output bytes while free, kept for finding a trigger split across tokens.
     private var recentOutput: [UInt8] = []
     /// Nanoseconds spent computing and applying each mask, in order (for benchmarks and logs).
@@ -47,11 +63,14 @@ public final class GrammarLogitsProcessor: LogitsProcessor, @unchecked Sendable 
         switch activation {
         case .immediately:
             triggers = []
+            reasoning = nil
             matcher = grammar.makeMatcher()
-        case .afterTrigger(let texts):
+        case .afterTrigger(let texts, let block):
             triggers = texts.map { Array($0.utf8) }.filter { !$0.isEmpty }
+            reasoning = block.flatMap { $0.open.isEmpty || $0.close.isEmpty ? nil : $0 }
         }
-        longestTrigger = triggers.map(\.count).max() ?? 0
+        insideReasoning = reasoning?.startsInside ?? false
+        longestMarker = (triggers.map(\.count) + [reasoning?.open.count ?? 0, reasoning?.close.count ?? 0]).max() ?? 0
     }
 
     /// Whether the grammar is currently constraining the output.
@@ -81,8 +100,8 @@ public final class GrammarLogitsProcessor: LogitsProcessor, @unchecked Sendable 
         }
         guard !triggers.isEmpty, Int(token) < grammar.vocabulary.count else { return }
         recentOutput += grammar.vocabulary.tokenBytes[Int(token)]
-        guard let start = firstTrigger(in: recentOutput) else {
-            if recentOutput.count > longestTrigger { recentOutput.removeFirst(recentOutput.count - longestTrigger) }
+        guard let start = firstTriggerOutsideReasoning() else {
+            if recentOutput.count > longestMarker { recentOutput.removeFirst(recentOutput.count - longestMarker) }
             return
         }
         var candidate = grammar.makeMatcher()
@@ -94,11 +113,29 @@ public final class GrammarLogitsProcessor: LogitsProcessor, @unchecked Sendable 
         }
     }
 
-    private func firstTrigger(in bytes: [UInt8]) -> Int? {
+    /// Where the first trigger outside reasoning starts in `recentOutput`; reasoning blocks seen
+    /// on the way are dropped from it.
+    private func firstTriggerOutsideReasoning() -> Int? {
+        while true {
+            if insideReasoning, let reasoning {
+                guard let close = Self.first([reasoning.close], in: recentOutput) else { return nil }
+                recentOutput.removeFirst(close + reasoning.close.count)
+                insideReasoning = false
+            }
+            let trigger = Self.first(triggers, in: recentOutput)
+            guard let reasoning, let open = Self.first([reasoning.open], in: recentOutput), open < (trigger ?? .max) else {
+                return trigger
+            }
+            recentOutput.removeFirst(open + reasoning.open.count)
+            insideReasoning = true
+        }
+    }
+
+    private static func first(_ needles: [[UInt8]], in bytes: [UInt8]) -> Int? {
         var best: Int?
-        for trigger in triggers where bytes.count >= trigger.count {
-            for i in 0...(bytes.count - trigger.count) where best == nil || i < best! {
-                if bytes[i..<(i + trigger.count)].elementsEqual(trigger) { best = i; break }
+        for needle in needles where bytes.count >= needle.count {
+            for i in 0...(bytes.count - needle.count) where best == nil || i < best! {
+                if bytes[i..<(i + needle.count)].elementsEqual(needle) { best = i; break }
             }
         }
         return best

@@ -16,6 +16,9 @@ struct ToolBenchCommand: AsyncParsableCommand {
     @Option(help: "GGUF model path (default: the bootstrap's SmolLM2-135M-Instruct).")
     var model: String = LocalEngineConfiguration.defaultModelPath
 
+    @Option(help: "Jinja chat template to use instead of the model's (to measure another tool-call format, e.g. Qwen3-Coder's XML parameters).")
+    var chatTemplateFile: String?
+
     @Option(help: "Measured runs per side (the median is reported).")
     var repetitions: Int = 5
 
@@ -25,6 +28,7 @@ struct ToolBenchCommand: AsyncParsableCommand {
     func run() async throws {
         var configuration = LocalEngineConfiguration(modelPath: model)
         configuration.threads = threads
+        configuration.chatTemplate = try chatTemplateFile.map { try String(contentsOfFile: $0, encoding: .utf8) }
         let engine = try LocalEngine(configuration: configuration)
         let backend = LocalChatBackend(engine: engine, modelID: "bench", compileExecutor: CompileExecutor())
         let body = """

@@ -29,7 +29,7 @@ final class ToolCallFormatDetectionTests: XCTestCase {
         "LFM2.5-Instruct": .generic,
         "MiMo-VL": .hermes,
         "MiniMax-M1": .generic,
-        "MiniMax-M2": .generic,
+        "MiniMax-M2": .minimaxM2,
         "MiniMax-M3": .generic,
         "Mistral-Small-3.2-24B-Instruct-2506": .mistralArgs,
         "NVIDIA-Nemotron-3-Nano-30B-A3B-BF16": .qwen3Coder,

@@ -6,12 +6,16 @@ import TestSupport
 import XCTest
 @testable import LocalBackend
 
-/// Qwen3-Coder and GLM-4.5 write arguments as XML-style parameter elements. Their call grammar
+/// Qwen3-Coder, GLM-4.5 and MiniMax-M2 write arguments as XML-style parameter elements. Their call grammar
 /// must admit what a correct model writes (the format's own rendering), refuse a call with a
 /// parameter removed, renamed or mistyped, and only ever produce text that the format's parser
 /// reads back as schema-valid arguments.
 final class XMLParameterGrammarTests: XCTestCase {
-    static let xmlFormats: [ToolCallFormat] = [.qwen3Coder, .glm45]
+    static let xmlFormats = ToolCallFormat.allCases.filter { XMLParameterGrammar($0.syntax.argumentsEncoding) != nil }
+
+    func testEveryXMLFormatIsCovered() {
+        XCTAssertEqual(Set(Self.xmlFormats), [.qwen3Coder, .glm45, .minimaxM2])
+    }
 
     /// Every byte is a token (0 is end of generation): masks then speak about bytes.
     static let byteVocabulary: GrammarVocabulary = {
@@ -40,9 +44,12 @@ final class XMLParameterGrammarTests: XCTestCase {
         "options": ["indent": 4],
     ]
 
-    private func grammar(_ format: ToolCallFormat, _ functions: [FunctionDefinition]) throws -> CompiledGrammar {
+    /// The grammar of a forced call; `reasoningClose` when the prompt left a reasoning block open.
+    private func grammar(_ format: ToolCallFormat, _ functions: [FunctionDefinition],
+                         reasoningClose: String? = nil) throws -> CompiledGrammar {
         let plan = ToolCallPlan(mode: .mandatory, functions: functions, maxCalls: nil)
-        let output = try XCTUnwrap(try OutputGrammar.make(plan: plan, responseFormat: .text, format: format))
+        var output = try XCTUnwrap(try OutputGrammar.make(plan: plan, responseFormat: .text, format: format))
+        if let reasoningClose { output = output.afterReasoning(closedBy: reasoningClose) }
         return try GrammarCompiler(vocabulary: Self.byteVocabulary, options: .generation).compile(output.spec)
     }
 
@@ -123,6 +130,23 @@ final class XMLParameterGrammarTests: XCTestCase {
         }
     }
 
+    /// MiniMax-M2's prompt ends inside `<think>`: a forced call comes after the model closes
+    /// the block, never inside it, where the parser would read it as reasoning.
+    func testAForcedCallAfterAnOpenReasoningBlockWaitsForItsEnd() throws {
+        let format = ToolCallFormat.minimaxM2
+        let close = try XCTUnwrap(format.syntax.reasoningClose)
+        let g = try grammar(format, [Self.editFile], reasoningClose: close)
+        let call = rendered(format, Self.goodArguments)
+        XCTAssertTrue(admits(g, "The user wants <code> at line 12." + close + "\n\n" + call))
+        XCTAssertTrue(admits(g, close + call))
+        XCTAssertFalse(admits(g, call), "a call inside the reasoning block")
+        XCTAssertFalse(admits(g, "a" + close + "b" + close + call), "text between the block and the call")
+        var parser = format.makeParser(tools: [Self.editFile], startInReasoning: true)
+        let events = parser.feed(bytes: Array(("Thinking." + close + "\n\n" + call).utf8)) + parser.finish()
+        XCTAssertEqual(events.first, .reasoning("Thinking."))
+        XCTAssertTrue(events.contains(.toolCallFinished(index: 0)), "\(events)")
+    }
+
     func testASchemaTheFormatCannotSpellIsRefusedByKeyword() {
         let oneOf = FunctionDefinition(name: "f", parameters: ["oneOf": [["type": "object"]]])
         let stringAnyOf = FunctionDefinition(name: "g", parameters: [
@@ -154,11 +178,13 @@ final class XMLParameterGrammarTests: XCTestCase {
                 let g = try grammar(format, [tool])
                 guard let text = Self.randomWalk(g, &rng) else { continue }
                 finishedWalks += 1
+                // The plan allows parallel calls: a walk may write several.
                 let calls = parse(format, text, tools: [tool])
-                XCTAssertEqual(calls.count, 1, "\(format): \(text)")
-                guard let arguments = calls.first?.arguments else { continue }
-                let value = try JSONValue(parsing: arguments)
-                XCTAssertTrue(validator.isValid(value), "\(format): \(arguments) from \(text) against \(schema.serialized())")
+                XCTAssertFalse(calls.isEmpty, "\(format): \(text)")
+                for call in calls {
+                    let value = try JSONValue(parsing: call.arguments)
+                    XCTAssertTrue(validator.isValid(value), "\(format): \(call.arguments) from \(text) against \(schema.serialized())")
+                }
             }
         }
         // Walks are capped in length; most must end for the property to mean something.

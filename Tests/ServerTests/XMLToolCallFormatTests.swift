@@ -2,7 +2,7 @@ import ChatAPI
 import Foundation
 import XCTest
 
-/// Qwen3-Coder's and GLM-4.6's templates make a model write arguments as XML-style parameter
+/// Qwen3-Coder's, GLM-4.6's and MiniMax-M2's templates make a model write arguments as XML-style parameter
 /// elements. The Qwen2.5-Coder GGUF served with each of them (`--chat-template-file`) must
 /// call in that native format under the grammar: arguments that validate, streamed in
 /// fragments, and a history of earlier calls rendered back through the template.
@@ -23,6 +23,7 @@ final class XMLToolCallFormatTests: XCTestCase {
 
     static let qwen3Coder = serve(template: "Qwen3-Coder.jinja")
     static let glm = serve(template: "GLM-4.6.jinja")
+    static let minimax = serve(template: "MiniMax-M2.jinja")
 
     /// Strings (with room for `<`), an integer and an enum: both kinds of parameter value.
     static let editFile: [String: Any] = [
@@ -69,12 +70,14 @@ final class XMLToolCallFormatTests: XCTestCase {
     }
 
     /// Streamed with the function named; with `everyChoice`, also whole with `required`.
-    private func checkForcedCalls(_ server: Result<ServerProcess, Error>, everyChoice: Bool) throws {
+    private func checkForcedCalls(_ server: Result<ServerProcess, Error>, everyChoice: Bool,
+                                  extra: [String: Any] = [:]) throws {
         let user: [String: Any] = ["role": "user", "content": "In main.swift, insert `if a < b { print(\"<done>\") }` as line 3."]
         var cases: [(stream: Bool, choice: Any)] = [(true, ["type": "function", "function": ["name": "insert_line"]])]
         if everyChoice { cases.append((false, "required")) }
         for (stream, choice) in cases {
-            let (answer, chunks) = try ask(server, ["messages": [user], "tools": Self.tools, "tool_choice": choice], stream: stream)
+            let body = ["messages": [user], "tools": Self.tools, "tool_choice": choice].merging(extra) { $1 }
+            let (answer, chunks) = try ask(server, body, stream: stream)
             XCTAssertFalse(answer.toolCalls.isEmpty, "content: \(answer.content ?? "")")
             if stream { XCTAssertEqual(answer.toolCalls.map(\.name), ["insert_line"]) }
             try answer.checkCalls(tools: Self.tools)
@@ -105,5 +108,11 @@ final class XMLToolCallFormatTests: XCTestCase {
         XCTAssertEqual(try servedFormat(Self.glm), "glm45")
         // The first request pays the 151k-token vocabulary walk; one call shows the format works.
         try checkForcedCalls(Self.glm, everyChoice: false)
+    }
+
+    func testMiniMaxM2CallsInItsNativeFormat() throws {
+        XCTAssertEqual(try servedFormat(Self.minimax), "minimaxM2")
+        // Its prompt opens <think>, which the Qwen GGUF never learnt to close: thinking off.
+        try checkForcedCalls(Self.minimax, everyChoice: false, extra: ["reasoning_effort": "none"])
     }
 }

@@ -4,7 +4,7 @@ extension ToolCallFormat {
     ///
     /// `metadata` (GGUF keys such as `general.architecture`, `general.name`) is consulted only
     /// when the template says nothing. Templates without tool support — and families whose
-    /// formats are not implemented here (MiniMax, Seed-OSS, LFM2, Apertus, Apriel, GigaChat, …) —
+    /// formats are not implemented here (MiniMax-M1/M3, Seed-OSS, LFM2, Apertus, Apriel, GigaChat, …) —
     /// get `.generic`, which describes the tools in the system prompt instead.
     public static func detect(template: String, metadata: [String: String] = [:]) -> ToolCallFormat {
         let t = template
@@ -21,6 +21,7 @@ extension ToolCallFormat {
         if has("<|tool_call|>") { return .granite }
         if has("<|tool_call>call:") { return .gemma }
         if has("<tool_call>") && has("<arg_key>") { return .glm45 }
+        if has("<minimax:tool_call>") && has("<invoke name=") && has("<parameter name=") { return .minimaxM2 }
         if has("<tool_call>") && has("<function=") && has("<parameter=") { return .qwen3Coder }
         if has("<function=") && has("</function>") && !has("<parameter=") { return .functionaryV31 }
         if has(">>>all") || (has("'>>>'") && has("recipient")) { return .functionaryV32 }

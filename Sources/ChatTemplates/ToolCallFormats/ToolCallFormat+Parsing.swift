@@ -135,6 +135,13 @@ extension ToolCallFormat {
             return ParsePlan(triggers: [trigger("<tool_call>", [name(["\n", "<arg_key>", "</tool_call>"], keep: true),
                                                                 .begin, .xmlArguments(style)])],
                              reasoning: think)
+        case .minimaxM2:
+            let style = ParsePlan.XMLArgumentStyle(keyOpen: "<parameter name=\"".bytes, keyClose: "\">".bytes, valueOpen: nil,
+                                                   valueClose: "</parameter>".bytes, end: "</invoke>".bytes,
+                                                   trimNewlines: false)
+            return ParsePlan(triggers: section(begin: "<minimax:tool_call>", call: "<invoke name=\"",
+                                               end: "</minimax:tool_call>", [name(["\">"]), .begin, .xmlArguments(style)]),
+                             reasoning: think)
         case .kimiK2:
             let steps: [Step] = [name(["<|tool_call_argument_begin|>"], style: .kimi), .begin, .jsonArguments,
                                  lit("<|tool_call_end|>")]

@@ -53,6 +53,9 @@ extension ToolCallFormat {
             if !text.isEmpty { parts.append("<|channel|>commentary<|message|>" + text + "<|end|>") }
             parts += calls.map { s.textBeforeArguments(name: $0.name, index: 0) + json($0.arguments) + s.textAfterArguments() }
             return parts.joined(separator: "<|start|>assistant")
+        case .minimaxM2:
+            // The template opens the section on a line of its own, even after empty content.
+            return calls.isEmpty ? text : text + "\n" + standard { xmlParameters($0) }.dropFirst(text.count)
         case .gemma:
             return standard { gemmaArguments($0) }
         case .generic:
@@ -68,7 +71,7 @@ extension ToolCallFormat {
         }
     }
 
-    /// Qwen3-Coder / GLM parameters: strings raw, other values as JSON.
+    /// Qwen3-Coder / GLM / MiniMax parameters: strings raw, other values as JSON.
     private func xmlParameters(_ arguments: JSONObject) -> String {
         guard case .xmlParameters(let keyOpen, let keyClose, let valueOpen, let valueClose, let end) = syntax.argumentsEncoding
         else { return "" }

@@ -53,6 +53,8 @@ public enum ToolCallFormat: String, CaseIterable, Sendable {
     case gptOss
     /// GLM-4.5/4.6/4.7 and relatives: `<tool_call>NAME\n<arg_key>k</arg_key>\n<arg_value>v</arg_value>\n</tool_call>`.
     case glm45
+    /// MiniMax-M2: `<minimax:tool_call>\n<invoke name="NAME">\n<parameter name="P">V</parameter>\n</invoke>\n</minimax:tool_call>`.
+    case minimaxM2
     /// Kimi K2: `<|tool_calls_section_begin|><|tool_call_begin|>functions.NAME:IDX<|tool_call_argument_begin|>{…}<|tool_call_end|><|tool_calls_section_end|>`.
     case kimiK2
     /// Gemma 4: `<|tool_call>call:NAME{key:<|"|>text<|"|>,n:1}<tool_call|>`.

@@ -165,6 +165,11 @@ extension ToolCallFormat {
                         encoding: .xmlParameters(keyOpen: "<arg_key>", keyClose: "</arg_key>\n",
                                                  valueOpen: "<arg_value>", valueClose: "</arg_value>\n",
                                                  end: "</tool_call>"))
+        case .minimaxM2:
+            return make(triggers: ["<minimax:tool_call>"], sectionPrefix: "<minimax:tool_call>\n",
+                        callPrefix: "<invoke name=\"", argumentsPrefix: "\">\n", sectionSuffix: "</minimax:tool_call>",
+                        encoding: .xmlParameters(keyOpen: "<parameter name=\"", keyClose: "\">", valueOpen: "",
+                                                 valueClose: "</parameter>\n", end: "</invoke>\n"))
         case .kimiK2:
             return make(triggers: ["<|tool_calls_section_begin|>"], sectionPrefix: "<|tool_calls_section_begin|>",
                         callPrefix: "<|tool_call_begin|>", nameTemplate: "functions.{name}:{index}",
