@@ -63,7 +63,7 @@ struct LocalPromptBuilder {
         }
         let context = ChatTemplateContext(messages: messages, tools: tools, addGenerationPrompt: true,
                                           bosToken: jinja.bosToken, eosToken: jinja.eosToken,
-                                          extra: Self.reasoningKwargs(request.reasoningEffort))
+                                          extra: reasoningKwargs(request.reasoningEffort))
         do {
             return try jinja.template.render(context)
         } catch {
@@ -72,13 +72,13 @@ struct LocalPromptBuilder {
     }
 
     /// The template kwargs for `reasoning_effort`: `enable_thinking: false` for `none` (the
-    /// Qwen3 and GLM families' switch), and the effort itself where harmony-style templates
-    /// (gpt-oss) know it.
-    static func reasoningKwargs(_ effort: String?) -> [String: JSONValue] {
+    /// Qwen3 and GLM families' switch), and the effort itself for gpt-oss, whose levels are
+    /// OpenAI's. Other templates reading `reasoning_effort` know other levels (Hy3 raises on
+    /// `medium`), so they are left their default.
+    func reasoningKwargs(_ effort: String?) -> [String: JSONValue] {
         switch effort {
         case "none"?: return ["enable_thinking": false]
-        case let effort? where ["low", "medium", "high"].contains(effort): return ["reasoning_effort": .string(effort)]
-        case "minimal"?: return ["reasoning_effort": "low"]
+        case let effort? where format == .gptOss: return ["reasoning_effort": .string(effort == "minimal" ? "low" : effort)]
         default: return [:]
         }
     }

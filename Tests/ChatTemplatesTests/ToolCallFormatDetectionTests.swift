@@ -76,7 +76,7 @@ final class ToolCallFormatDetectionTests: XCTestCase {
         "poolside-Laguna-S-2.1": .glm45,
         "poolside-Laguna-XS-2.1": .glm45,
         "poolside-Laguna-XS.2": .glm45,
-        "tencent-Hy3": .generic,
+        "tencent-Hy3": .hy3,
         "unsloth-Apriel-1.5": .generic,
         "unsloth-mistral-Devstral-Small-2507": .mistralArgs,
         "upstage-Solar-Open-100B": .generic,

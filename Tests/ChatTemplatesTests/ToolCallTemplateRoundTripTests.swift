@@ -55,7 +55,7 @@ final class ToolCallTemplateRoundTripTests: XCTestCase {
         "<|im_end|>", "</s>", "<|eot_id|>", "<|eom_id|>", "<｜end▁of▁sentence｜>", "<|END_OF_TURN_TOKEN|>",
         "<|end_of_text|>", "<|tool_response>", "<turn|>", "<|observation|>", "<|user|>", "<|return|>",
         "<|endoftext|>", "<sep>", "<|role_end|>", "</assistant>", "<seed:eos>", "<|message_sep|>",
-        "<end_of_sentence>", "[e~[", "<SPECIAL_12>", "<end_of_turn>", "<|end|>",
+        "<end_of_sentence>", "[e~[", "<SPECIAL_12>", "<end_of_turn>", "<|end|>", "<｜hy_eos:opensource｜>",
     ]
 
     static let fixtureCalls = [

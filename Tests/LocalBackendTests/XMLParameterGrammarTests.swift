@@ -14,7 +14,7 @@ final class XMLParameterGrammarTests: XCTestCase {
     static let xmlFormats = ToolCallFormat.allCases.filter { XMLParameterGrammar($0.syntax.argumentsEncoding) != nil }
 
     func testEveryXMLFormatIsCovered() {
-        XCTAssertEqual(Set(Self.xmlFormats), [.qwen3Coder, .glm45, .minimaxM2])
+        XCTAssertEqual(Set(Self.xmlFormats), [.qwen3Coder, .glm45, .minimaxM2, .hy3])
     }
 
     /// Every byte is a token (0 is end of generation): masks then speak about bytes.

@@ -21,6 +21,7 @@ extension ToolCallFormat {
         if has("<|tool_call|>") { return .granite }
         if has("<|tool_call>call:") { return .gemma }
         if has("<tool_call>") && has("<arg_key>") { return .glm45 }
+        if has("<tool_calls{}>") && has("<arg_key{}>") && has("<tool_sep{}>") { return .hy3 }
         if has("<minimax:tool_call>") && has("<invoke name=") && has("<parameter name=") { return .minimaxM2 }
         if has("<tool_call>") && has("<function=") && has("<parameter=") { return .qwen3Coder }
         if has("<function=") && has("</function>") && !has("<parameter=") { return .functionaryV31 }

@@ -142,6 +142,15 @@ extension ToolCallFormat {
             return ParsePlan(triggers: section(begin: "<minimax:tool_call>", call: "<invoke name=\"",
                                                end: "</minimax:tool_call>", [name(["\">"]), .begin, .xmlArguments(style)]),
                              reasoning: think)
+        case .hy3:
+            let style = ParsePlan.XMLArgumentStyle(keyOpen: "<arg_key:opensource>".bytes, keyClose: "</arg_key:opensource>".bytes,
+                                                   valueOpen: "<arg_value:opensource>".bytes,
+                                                   valueClose: "</arg_value:opensource>".bytes,
+                                                   end: "</tool_call:opensource>".bytes, trimNewlines: false)
+            return ParsePlan(triggers: section(begin: "<tool_calls:opensource>", call: "<tool_call:opensource>",
+                                               end: "</tool_calls:opensource>",
+                                               [name(["<tool_sep:opensource>"]), .begin, .xmlArguments(style)]),
+                             reasoning: [(open: "<think:opensource>".bytes, close: "</think:opensource>".bytes)])
         case .kimiK2:
             let steps: [Step] = [name(["<|tool_call_argument_begin|>"], style: .kimi), .begin, .jsonArguments,
                                  lit("<|tool_call_end|>")]

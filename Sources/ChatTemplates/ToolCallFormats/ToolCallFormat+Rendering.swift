@@ -56,6 +56,8 @@ extension ToolCallFormat {
         case .minimaxM2:
             // The template opens the section on a line of its own, even after empty content.
             return calls.isEmpty ? text : text + "\n" + standard { xmlParameters($0) }.dropFirst(text.count)
+        case .hy3:
+            return standard { xmlParameters($0) }
         case .gemma:
             return standard { gemmaArguments($0) }
         case .generic:
@@ -71,7 +73,7 @@ extension ToolCallFormat {
         }
     }
 
-    /// Qwen3-Coder / GLM / MiniMax parameters: strings raw, other values as JSON.
+    /// Qwen3-Coder / GLM / MiniMax / Hy3 parameters: strings raw, other values as JSON.
     private func xmlParameters(_ arguments: JSONObject) -> String {
         guard case .xmlParameters(let keyOpen, let keyClose, let valueOpen, let valueClose, let end) = syntax.argumentsEncoding
         else { return "" }

@@ -170,6 +170,14 @@ extension ToolCallFormat {
                         callPrefix: "<invoke name=\"", argumentsPrefix: "\">\n", sectionSuffix: "</minimax:tool_call>",
                         encoding: .xmlParameters(keyOpen: "<parameter name=\"", keyClose: "\">", valueOpen: "",
                                                  valueClose: "</parameter>\n", end: "</invoke>\n"))
+        case .hy3:
+            return make(triggers: ["<tool_calls:opensource>"], sectionPrefix: "<tool_calls:opensource>\n",
+                        callPrefix: "<tool_call:opensource>", argumentsPrefix: "<tool_sep:opensource>\n",
+                        sectionSuffix: "</tool_calls:opensource>",
+                        encoding: .xmlParameters(keyOpen: "<arg_key:opensource>", keyClose: "</arg_key:opensource>\n",
+                                                 valueOpen: "<arg_value:opensource>", valueClose: "</arg_value:opensource>\n",
+                                                 end: "</tool_call:opensource>\n"),
+                        reasoning: ("<think:opensource>", "</think:opensource>"))
         case .kimiK2:
             return make(triggers: ["<|tool_calls_section_begin|>"], sectionPrefix: "<|tool_calls_section_begin|>",
                         callPrefix: "<|tool_call_begin|>", nameTemplate: "functions.{name}:{index}",
