@@ -2,9 +2,6 @@ import ChatAPI
 import Foundation
 import JSONSchemaKit
 
-/// Builds (and remembers) the byte DFAs of JSON strings and numbers. Owned by a
-/// `GrammarCompiler`: identical terminals of its grammars get the same `ByteDFA` instance, so
-/// the vocabulary's token-walk caches keyed by the DFA are shared by every grammar that uses it.
 /// How a string terminal writes its characters.
 enum StringSpelling: String {
     /// A JSON string literal; each character in any of its JSON spellings.
@@ -16,6 +13,9 @@ enum StringSpelling: String {
     case raw
 }
 
+/// Builds (and remembers) the byte DFAs of JSON strings and numbers. Owned by a
+/// `GrammarCompiler`: identical terminals of its grammars get the same `ByteDFA` instance, so
+/// the vocabulary's token-walk caches keyed by the DFA are shared by every grammar that uses it.
 final class Terminals: @unchecked Sendable {
     private let lock = NSLock()
     private var cache: [String: ByteDFA?] = [:]  // guarded by `lock`, as are the two below
