@@ -147,7 +147,7 @@ struct OutputGrammar {
             })
         }
         let calls: GrammarSpec
-        if syntax.nameTemplate.contains("{index}") {
+        if syntax.callTextDependsOnIndex {
             // Each call spells its own position (Kimi's `functions.NAME:0`): unroll a few.
             let limit = min(maxCalls ?? 8, 8)
             var tail: GrammarSpec? = nil

@@ -5,10 +5,10 @@ import XCTest
 /// Detection against the 72 real templates in shared/data/chat-templates.
 final class ToolCallFormatDetectionTests: XCTestCase {
     /// Expected format per template file (without `.jinja`). Families whose tool format is not
-    /// implemented (MiniMax, DeepSeek V3.2+ DSML, Seed-OSS, LFM2, Apertus, Apriel, GigaChat, …)
+    /// implemented (MiniMax-M3, DeepSeek V3.2+ DSML, Seed-OSS, LFM2, Apriel, GigaChat, …)
     /// and templates without tools fall back to `.generic`.
     static let expected: [String: ToolCallFormat] = [
-        "Apertus-8B-Instruct": .generic,
+        "Apertus-8B-Instruct": .apertus,
         "Apriel-1.6-15b-Thinker-fixed": .generic,
         "Bielik-11B-v3.0-Instruct": .hermes,
         "ByteDance-Seed-OSS": .generic,
@@ -28,12 +28,12 @@ final class ToolCallFormatDetectionTests: XCTestCase {
         "LFM2.5-8B-A1B": .generic,
         "LFM2.5-Instruct": .generic,
         "MiMo-VL": .hermes,
-        "MiniMax-M1": .generic,
+        "MiniMax-M1": .minimaxM1,
         "MiniMax-M2": .minimaxM2,
         "MiniMax-M3": .generic,
         "Mistral-Small-3.2-24B-Instruct-2506": .mistralArgs,
         "NVIDIA-Nemotron-3-Nano-30B-A3B-BF16": .qwen3Coder,
-        "NVIDIA-Nemotron-Nano-v2": .generic,
+        "NVIDIA-Nemotron-Nano-v2": .nemotronV2,
         "NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use": .hermes,
         "NousResearch-Hermes-3-Llama-3.1-8B-tool_use": .hermes,
         "Qwen-QwQ-32B": .hermes,
@@ -79,7 +79,7 @@ final class ToolCallFormatDetectionTests: XCTestCase {
         "tencent-Hy3": .hy3,
         "unsloth-Apriel-1.5": .generic,
         "unsloth-mistral-Devstral-Small-2507": .mistralArgs,
-        "upstage-Solar-Open-100B": .generic,
+        "upstage-Solar-Open-100B": .solarOpen,
     ]
 
     static var templatesDirectory: URL {

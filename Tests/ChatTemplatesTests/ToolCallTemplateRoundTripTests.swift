@@ -55,7 +55,7 @@ final class ToolCallTemplateRoundTripTests: XCTestCase {
         "<|im_end|>", "</s>", "<|eot_id|>", "<|eom_id|>", "<｜end▁of▁sentence｜>", "<|END_OF_TURN_TOKEN|>",
         "<|end_of_text|>", "<|tool_response>", "<turn|>", "<|observation|>", "<|user|>", "<|return|>",
         "<|endoftext|>", "<sep>", "<|role_end|>", "</assistant>", "<seed:eos>", "<|message_sep|>",
-        "<end_of_sentence>", "[e~[", "<SPECIAL_12>", "<end_of_turn>", "<|end|>", "<｜hy_eos:opensource｜>",
+        "<end_of_sentence>", "[e~[", "<SPECIAL_12>", "<end_of_turn>", "<|end|>", "<｜hy_eos:opensource｜>", "<|assistant_end|>",
     ]
 
     static let fixtureCalls = [
@@ -90,11 +90,14 @@ final class ToolCallTemplateRoundTripTests: XCTestCase {
         "NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use": "renders only <tool_call> blocks for a message with tool_calls",
         "NousResearch-Hermes-3-Llama-3.1-8B-tool_use": "renders only <tool_call> blocks for a message with tool_calls",
         "deepseek-ai-DeepSeek-R1-Distill-Qwen-32B": "renders only the tool-call section for a message with tool_calls",
+        "MiniMax-M1": "renders only the <tool_calls> section for a message with tool_calls",
+        "upstage-Solar-Open-100B": "renders only the <|tool_calls|> section for a message with tool_calls",
     ]
 
-    /// Templates that render the content INSTEAD of the calls when both are present.
+    /// Templates that render the content INSTEAD of the calls, or apart from them, when both are present.
     static let contentHidesCalls: [String: String] = [
         "deepseek-ai-DeepSeek-R1-Distill-Llama-8B": "renders tool calls only when content is None",
+        "NVIDIA-Nemotron-Nano-v2": "renders the last turn's content and its calls as two assistant messages",
     ]
 
     /// The generic format through every template detected as generic (SmolLM2, the default
@@ -114,7 +117,8 @@ final class ToolCallTemplateRoundTripTests: XCTestCase {
             }
             checked += 1
         }
-        XCTAssertGreaterThanOrEqual(checked, 20)
+        // At least the five templates with no tool support (SmolLM2, SmolLM3, Gemma 2, RWKV, Phi-3.5).
+        XCTAssertGreaterThanOrEqual(checked, 5)
         print("generic round trips: \(checked) templates × 3 turns")
     }
 
@@ -124,7 +128,6 @@ final class ToolCallTemplateRoundTripTests: XCTestCase {
         "Kimi-K3": "wraps assistant content in its own <|open|>response<|sep|> markup, which the generic format does not know",
         "MiniMax-M3": "prefixes assistant content with </mm:think>, a reasoning marker the generic format does not know",
         "muse-glimmer": "writes assistant content after a harmony-style ` to=user<|message|>` header of its own",
-        "upstage-Solar-Open-100B": "writes assistant content after its own <|content|> marker",
     ]
 
     /// Templates whose history renders an assistant turn inside the reasoning block the
@@ -190,6 +193,7 @@ final class ToolCallTemplateRoundTripTests: XCTestCase {
         }
         var expected = Set(ToolCallFormat.allCases).subtracting([.generic, .granite])
         if calls.count > 1 { expected.remove(.llama3); expected.remove(.gptOss) }
+        if !content.isEmpty { expected.remove(.nemotronV2) }
         XCTAssertEqual(covered, expected, "formats exercised through a real template", file: file, line: line)
         print("template round trips (\(calls.count) call(s)\(content.isEmpty ? "" : " after text")): \(checked) templates, \(covered.count) formats")
     }

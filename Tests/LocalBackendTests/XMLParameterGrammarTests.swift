@@ -17,12 +17,6 @@ final class XMLParameterGrammarTests: XCTestCase {
         XCTAssertEqual(Set(Self.xmlFormats), [.qwen3Coder, .glm45, .minimaxM2, .hy3])
     }
 
-    /// Every byte is a token (0 is end of generation): masks then speak about bytes.
-    static let byteVocabulary: GrammarVocabulary = {
-        GrammarVocabulary(tokenBytes: [Array("<eos>".utf8)] + (0..<256).map { [UInt8($0)] },
-                          specialIDs: [0], endOfGenerationIDs: [0])
-    }()
-
     static let editFile = FunctionDefinition(name: "edit_file", parameters: [
         "type": "object",
         "properties": [
@@ -44,21 +38,6 @@ final class XMLParameterGrammarTests: XCTestCase {
         "options": ["indent": 4],
     ]
 
-    /// The grammar of a forced call; `reasoningClose` when the prompt left a reasoning block open.
-    private func grammar(_ format: ToolCallFormat, _ functions: [FunctionDefinition],
-                         reasoningClose: String? = nil) throws -> CompiledGrammar {
-        let plan = ToolCallPlan(mode: .mandatory, functions: functions, maxCalls: nil)
-        var output = try XCTUnwrap(try OutputGrammar.make(plan: plan, responseFormat: .text, format: format))
-        if let reasoningClose { output = output.afterReasoning(closedBy: reasoningClose) }
-        return try GrammarCompiler(vocabulary: Self.byteVocabulary, options: .generation).compile(output.spec)
-    }
-
-    private func admits(_ grammar: CompiledGrammar, _ text: String) -> Bool {
-        var matcher = grammar.makeMatcher()
-        for byte in text.utf8 where !matcher.accept(token: Int(byte) + 1) { return false }
-        return matcher.isComplete
-    }
-
     /// The call as the format writes it, with values other than strings as compact JSON (the
     /// grammar's JSON is compact in every format; templates' `tojson` adds spaces).
     private func rendered(_ format: ToolCallFormat, _ arguments: JSONObject) -> String {
@@ -72,33 +51,12 @@ final class XMLParameterGrammarTests: XCTestCase {
             + syntax.textAfterArguments() + syntax.sectionSuffix
     }
 
-    /// The calls `text` parses to, fed one byte at a time.
-    private func parse(_ format: ToolCallFormat, _ text: String, tools: [FunctionDefinition]) -> [(name: String, arguments: String)] {
-        var parser = format.makeParser(tools: tools)
-        var events: [ParsedEvent] = []
-        for byte in text.utf8 { events += parser.feed(bytes: [byte]) }
-        events += parser.finish()
-        var calls: [(name: String, arguments: String)] = []
-        var finished = 0
-        for event in events {
-            switch event {
-            case .toolCallStarted(_, let name, _): calls.append((name, ""))
-            case .argumentsDelta(let index, let fragment): calls[index].arguments += fragment
-            case .toolCallFinished: finished += 1
-            case .malformedToolCall(_, _, let reason): XCTFail("malformed call: \(reason) in \(text)")
-            case .text, .reasoning: break
-            }
-        }
-        XCTAssertEqual(finished, calls.count, text)
-        return calls
-    }
-
     func testTheFormatsOwnCallIsAdmittedAndParsesBack() throws {
         for format in Self.xmlFormats {
-            let g = try grammar(format, [Self.editFile])
+            let g = try CallGrammarCheck.grammar(format, [Self.editFile])
             let text = rendered(format, Self.goodArguments)
-            XCTAssertTrue(admits(g, text), "\(format): \(text)")
-            let calls = parse(format, text, tools: [Self.editFile])
+            XCTAssertTrue(CallGrammarCheck.admits(g, text), "\(format): \(text)")
+            let calls = CallGrammarCheck.parse(format, text, tools: [Self.editFile])
             XCTAssertEqual(calls.map(\.name), ["edit_file"])
             XCTAssertEqual(try calls.first.map { try JSONValue(parsing: $0.arguments) }, .object(Self.goodArguments), "\(format)")
         }
@@ -116,17 +74,17 @@ final class XMLParameterGrammarTests: XCTestCase {
         badPattern["path"] = "C:\\windows"
         var closesEarly = Self.goodArguments
         for format in Self.xmlFormats {
-            let g = try grammar(format, [Self.editFile])
+            let g = try CallGrammarCheck.grammar(format, [Self.editFile])
             closesEarly["content"] = .string("a " + XMLParameterGrammar(format.syntax.argumentsEncoding)!.valueTerminator + " b")
             for (what, arguments) in [("removed", removed), ("renamed", renamed), ("mistyped", mistyped),
                                       ("outside the enum", badEnum), ("against the pattern", badPattern),
                                       ("holding the closing marker", closesEarly)] {
-                XCTAssertFalse(admits(g, rendered(format, arguments)), "\(format): a parameter \(what) was admitted")
+                XCTAssertFalse(CallGrammarCheck.admits(g, rendered(format, arguments)), "\(format): a parameter \(what) was admitted")
             }
             // Declared order: the same arguments, `line` before `path`.
             var reordered: JSONObject = ["line": 12]
             for (key, value) in Self.goodArguments where key != "line" { reordered[key] = value }
-            XCTAssertFalse(admits(g, rendered(format, reordered)), "\(format): out of order")
+            XCTAssertFalse(CallGrammarCheck.admits(g, rendered(format, reordered)), "\(format): out of order")
         }
     }
 
@@ -135,12 +93,12 @@ final class XMLParameterGrammarTests: XCTestCase {
     func testAForcedCallAfterAnOpenReasoningBlockWaitsForItsEnd() throws {
         let format = ToolCallFormat.minimaxM2
         let close = try XCTUnwrap(format.syntax.reasoningClose)
-        let g = try grammar(format, [Self.editFile], reasoningClose: close)
+        let g = try CallGrammarCheck.grammar(format, [Self.editFile], reasoningClose: close)
         let call = rendered(format, Self.goodArguments)
-        XCTAssertTrue(admits(g, "The user wants <code> at line 12." + close + "\n\n" + call))
-        XCTAssertTrue(admits(g, close + call))
-        XCTAssertFalse(admits(g, call), "a call inside the reasoning block")
-        XCTAssertFalse(admits(g, "a" + close + "b" + close + call), "text between the block and the call")
+        XCTAssertTrue(CallGrammarCheck.admits(g, "The user wants <code> at line 12." + close + "\n\n" + call))
+        XCTAssertTrue(CallGrammarCheck.admits(g, close + call))
+        XCTAssertFalse(CallGrammarCheck.admits(g, call), "a call inside the reasoning block")
+        XCTAssertFalse(CallGrammarCheck.admits(g, "a" + close + "b" + close + call), "text between the block and the call")
         var parser = format.makeParser(tools: [Self.editFile], startInReasoning: true)
         let events = parser.feed(bytes: Array(("Thinking." + close + "\n\n" + call).utf8)) + parser.finish()
         XCTAssertEqual(events.first, .reasoning("Thinking."))
@@ -158,7 +116,7 @@ final class XMLParameterGrammarTests: XCTestCase {
                 XCTAssertEqual((error as? OutputGrammar.UnenforceableParameters)?.function, "f")
                 XCTAssertTrue("\(error)".contains("oneOf"), "\(error)")
             }
-            XCTAssertThrowsError(try grammar(format, [stringAnyOf])) { error in
+            XCTAssertThrowsError(try CallGrammarCheck.grammar(format, [stringAnyOf])) { error in
                 XCTAssertTrue("\(error)".contains("anyOf"), "\(error)")
             }
         }
@@ -175,11 +133,11 @@ final class XMLParameterGrammarTests: XCTestCase {
             let tool = FunctionDefinition(name: "tool_\(round % 3)", parameters: schema)
             let validator = try JSONSchema(json: schema)
             for format in Self.xmlFormats {
-                let g = try grammar(format, [tool])
+                let g = try CallGrammarCheck.grammar(format, [tool])
                 guard let text = Self.randomWalk(g, &rng) else { continue }
                 finishedWalks += 1
                 // The plan allows parallel calls: a walk may write several.
-                let calls = parse(format, text, tools: [tool])
+                let calls = CallGrammarCheck.parse(format, text, tools: [tool])
                 XCTAssertFalse(calls.isEmpty, "\(format): \(text)")
                 for call in calls {
                     let value = try JSONValue(parsing: call.arguments)
@@ -195,7 +153,7 @@ final class XMLParameterGrammarTests: XCTestCase {
     /// punctuation favoured so that walks end); nil when no end came within the cap.
     static func randomWalk(_ grammar: CompiledGrammar, _ rng: inout SplitMix64) -> String? {
         var matcher = grammar.makeMatcher()
-        var mask = byteVocabulary.makeMask()
+        var mask = CallGrammarCheck.byteVocabulary.makeMask()
         var bytes: [UInt8] = []
         let closing = Set("<>/\n\"}],".utf8)
         while bytes.count < 3_000 {

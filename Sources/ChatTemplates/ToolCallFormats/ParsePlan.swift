@@ -64,6 +64,8 @@ struct ParsePlan {
         var steps: [Step]
         /// After a call: this text (after optional whitespace) starts another call of the section.
         var nextCall: [UInt8]? = nil
+        /// `nextCall` is the next call's own first text (a bare `{`), read again by its steps.
+        var nextCallIsCallText = false
         /// After a call: this text (after optional whitespace) ends the section.
         var sectionEnd: [UInt8]? = nil
     }

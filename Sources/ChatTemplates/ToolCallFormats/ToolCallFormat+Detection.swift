@@ -4,7 +4,7 @@ extension ToolCallFormat {
     ///
     /// `metadata` (GGUF keys such as `general.architecture`, `general.name`) is consulted only
     /// when the template says nothing. Templates without tool support — and families whose
-    /// formats are not implemented here (MiniMax-M1/M3, Seed-OSS, LFM2, Apertus, Apriel, GigaChat, …) —
+    /// formats are not implemented here (MiniMax-M3, Seed-OSS, LFM2, Apriel, GigaChat, …) —
     /// get `.generic`, which describes the tools in the system prompt instead.
     public static func detect(template: String, metadata: [String: String] = [:]) -> ToolCallFormat {
         let t = template
@@ -20,6 +20,10 @@ extension ToolCallFormat {
         if has(" functools[") { return .firefunctionV2 }
         if has("<|tool_call|>") { return .granite }
         if has("<|tool_call>call:") { return .gemma }
+        if has("<TOOLCALL>[") { return .nemotronV2 }
+        if has("<|tools_prefix|>") { return .apertus }
+        if has("<|tool_call:begin|>") && has("<|tool_call:name|>") { return .solarOpen }
+        if has("<tool_calls>") && has("<end_of_sentence>") { return .minimaxM1 }
         if has("<tool_call>") && has("<arg_key>") { return .glm45 }
         if has("<tool_calls{}>") && has("<arg_key{}>") && has("<tool_sep{}>") { return .hy3 }
         if has("<minimax:tool_call>") && has("<invoke name=") && has("<parameter name=") { return .minimaxM2 }

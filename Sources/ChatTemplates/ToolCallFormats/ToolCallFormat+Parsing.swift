@@ -46,9 +46,10 @@ extension ToolCallFormat {
         typealias Step = ParsePlan.Step
         func lit(_ s: String) -> Step { .literal(s.trimmingCharacters(in: .whitespacesAndNewlines).bytes) }
         func trigger(_ s: String, _ steps: [Step], consumed: Bool = true,
-                     next: String? = nil, end: String? = nil) -> ParsePlan.Trigger {
+                     next: String? = nil, nextIsCallText: Bool = false, end: String? = nil) -> ParsePlan.Trigger {
             ParsePlan.Trigger(text: s.bytes, consumed: consumed,
-                              layout: .init(steps: steps, nextCall: next?.bytes, sectionEnd: end?.bytes))
+                              layout: .init(steps: steps, nextCall: next?.bytes, nextCallIsCallText: nextIsCallText,
+                                            sectionEnd: end?.bytes))
         }
         func name(_ terminators: [String], keep: Bool = false, style: ParsePlan.NameStyle = .plain) -> Step {
             .name(terminators: terminators.map(\.bytes), keepTerminator: keep, style: style)
@@ -151,6 +152,26 @@ extension ToolCallFormat {
                                                end: "</tool_calls:opensource>",
                                                [name(["<tool_sep:opensource>"]), .begin, .xmlArguments(style)]),
                              reasoning: [(open: "<think:opensource>".bytes, close: "</think:opensource>".bytes)])
+        case .minimaxM1:
+            return ParsePlan(triggers: [trigger("<tool_calls>", [calls()], next: "{", nextIsCallText: true,
+                                                end: "</tool_calls>")],
+                             reasoning: think)
+        case .nemotronV2:
+            return ParsePlan(triggers: [trigger("<TOOLCALL>", [calls(), lit("</TOOLCALL>")])], reasoning: think)
+        case .apertus:
+            // The section ends at `]`; its `<|tools_suffix|>` token is dropped from the text after it.
+            let steps: [Step] = [lit("{\""), name(["\""]), lit(":"), .begin, .jsonArguments, lit("}")]
+            return ParsePlan(triggers: [trigger("<|tools_prefix|>[", steps, next: ",", end: "]")],
+                             reasoning: [(open: "<|inner_prefix|>".bytes, close: "<|inner_suffix|>".bytes)],
+                             dropMarkers: ["<|tools_suffix|>".bytes])
+        case .solarOpen:
+            // The model's call id is skipped, not reported: the model writes it from a short
+            // alphabet, so ids of different turns could repeat; the caller assigns fresh ones.
+            let steps: [Step] = [.skipThrough("<|tool_call:name|>".bytes), name(["<|tool_call:args|>"]), .begin,
+                                 .jsonArguments, lit("<|tool_call:end|>")]
+            return ParsePlan(triggers: section(begin: "<|tool_calls|>", call: "<|tool_call:begin|>", end: "<|calls|>", steps),
+                             reasoning: [(open: "<|think|>".bytes, close: "<|end|>".bytes)],
+                             dropMarkers: ["<|begin|>assistant".bytes, "<|content|>".bytes])
         case .kimiK2:
             let steps: [Step] = [name(["<|tool_call_argument_begin|>"], style: .kimi), .begin, .jsonArguments,
                                  lit("<|tool_call_end|>")]

@@ -24,7 +24,7 @@ extension ToolCallFormat {
             // Qwen3-Coder and Qwen3.5 leave a blank line between the text and the first call.
             let gap = self == .qwen3Coder ? "\n\n" : "\n"
             return (text.isEmpty || calls.isEmpty ? text : text + gap) + standard(encode).dropFirst(text.count)
-        case .llama3:
+        case .llama3, .minimaxM1, .nemotronV2:
             return (text.isEmpty || calls.isEmpty ? text : text + "\n") + standard(json).dropFirst(text.count)
         case .mistral:
             guard !calls.isEmpty else { return text }
@@ -68,7 +68,7 @@ extension ToolCallFormat {
             }
             let list = calls.map { JSONValue.object(["name": .string($0.name), "arguments": .object($0.arguments)]) }
             return prefix + json(["tool_calls": .array(list)])
-        case .functionaryV31, .deepseekR1, .deepseekV31, .firefunctionV2, .granite, .kimiK2:
+        case .functionaryV31, .deepseekR1, .deepseekV31, .firefunctionV2, .granite, .kimiK2, .apertus, .solarOpen:
             return standard(json)
         }
     }

@@ -13,6 +13,17 @@
 // (literals, name, id, JSON / XML / Gemma arguments). Arguments stream through
 // `JSONStreamScanner`, which validates as it goes and drops insignificant whitespace, so the
 // fragments of a call always concatenate to one compact JSON object.
+//
+// Adding a format (today a format is spelled in four places; issue 14 asks for one):
+//   1. a case here, documented with the exact text the model writes;
+//   2. its `syntax` (ToolCallSyntax.swift): the grammar is built from it, so JSON and
+//      `.xmlParameters` arguments are constrained with no further code;
+//   3. its `parsePlan` (ToolCallFormat+Parsing.swift): triggers, steps, reasoning and dropped
+//      markers, usually with the `section(begin:call:end:)` helper;
+//   4. its `render` case (ToolCallFormat+Rendering.swift) and one line in `detect`;
+//   5. tests: the template's expected format in ToolCallFormatDetectionTests, its end-of-turn
+//      token in ToolCallTemplateRoundTripTests if new, and the README's format table. The
+//      round trips through the real templates then cover it with no further test code.
 
 import ChatAPI
 
@@ -57,6 +68,14 @@ public enum ToolCallFormat: String, CaseIterable, Sendable {
     case minimaxM2
     /// Tencent Hy3: `<tool_calls:opensource>\n<tool_call:opensource>NAME<tool_sep:opensource>\n<arg_key:opensource>k</arg_key:opensource>\n<arg_value:opensource>v</arg_value:opensource>\n</tool_call:opensource>\n</tool_calls:opensource>`.
     case hy3
+    /// MiniMax-M1: `<tool_calls>\n{"name": …, "arguments": …}\n{…}\n</tool_calls>`, one JSON object per line.
+    case minimaxM1
+    /// Nemotron Nano 2: `<TOOLCALL>[{"name": …, "arguments": …}, …]</TOOLCALL>`.
+    case nemotronV2
+    /// Apertus: `<|tools_prefix|>[{"NAME": {…}}, …]<|tools_suffix|>`, the name as the object's key.
+    case apertus
+    /// Solar Open: `<|tool_calls|><|tool_call:begin|>ID<|tool_call:name|>NAME<|tool_call:args|>{…}<|tool_call:end|>…<|calls|>`.
+    case solarOpen
     /// Kimi K2: `<|tool_calls_section_begin|><|tool_call_begin|>functions.NAME:IDX<|tool_call_argument_begin|>{…}<|tool_call_end|><|tool_calls_section_end|>`.
     case kimiK2
     /// Gemma 4: `<|tool_call>call:NAME{key:<|"|>text<|"|>,n:1}<tool_call|>`.

@@ -349,13 +349,18 @@ public struct ToolCallStreamParser: Sendable {
             guard let marker else { continue }
             switch match(marker, at: j) {
             case .full:
-                pos = j + marker.count
                 if isEnd {
+                    pos = j + marker.count
                     mode = .text(trimLeading: true)
                 } else {
                     var c = CallState(layout: layout)
-                    c.raw = marker
                     c.sectionStarted = true
+                    if layout.nextCallIsCallText {
+                        pos = j
+                    } else {
+                        pos = j + marker.count
+                        c.raw = marker
+                    }
                     call = c
                     mode = .call
                 }

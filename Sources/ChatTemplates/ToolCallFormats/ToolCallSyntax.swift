@@ -35,7 +35,8 @@ public struct ToolCallSyntax: Sendable, Equatable {
     public var sectionPrefix: String
     /// Written before each call (before the name, or before the JSON object holding it).
     public var callPrefix: String
-    /// How a `.literal` name is spelled; `{name}` and `{index}` are substituted.
+    /// How a `.literal` name is spelled; `{name}`, `{index}` and `{id}` (the call id, or the
+    /// index when there is none) are substituted.
     public var nameTemplate: String
     /// Written between a `.literal` name and the arguments.
     public var argumentsPrefix: String
@@ -60,12 +61,19 @@ public struct ToolCallSyntax: Sendable, Equatable {
             let spelled = nameTemplate
                 .replacingOccurrences(of: "{name}", with: name)
                 .replacingOccurrences(of: "{index}", with: String(index))
+                .replacingOccurrences(of: "{id}", with: id ?? String(index))
             return callPrefix + spelled + argumentsPrefix
         case .insideJSON(let nameKey, let argumentsKey, let idKey):
             var out = callPrefix + "{"
             if let idKey { out += quoted(idKey) + ": " + quoted(id ?? String(index)) + ", " }
             return out + quoted(nameKey) + ": " + quoted(name) + ", " + quoted(argumentsKey) + ": "
         }
+    }
+
+    /// Whether each call spells its own position (`{index}`, or `{id}` which a grammar writes
+    /// as the index), so that a grammar must unroll the calls of a section.
+    public var callTextDependsOnIndex: Bool {
+        nameTemplate.contains("{index}") || nameTemplate.contains("{id}")
     }
 
     /// The literal text written after a call's arguments.
@@ -178,6 +186,20 @@ extension ToolCallFormat {
                                                  valueOpen: "<arg_value:opensource>", valueClose: "</arg_value:opensource>\n",
                                                  end: "</tool_call:opensource>\n"),
                         reasoning: ("<think:opensource>", "</think:opensource>"))
+        case .minimaxM1:
+            return make(triggers: ["<tool_calls>"], sectionPrefix: "<tool_calls>\n", separator: "\n",
+                        sectionSuffix: "\n</tool_calls>", name: nameArgs)
+        case .nemotronV2:
+            return make(triggers: ["<TOOLCALL>"], sectionPrefix: "<TOOLCALL>[", separator: ", ",
+                        sectionSuffix: "]</TOOLCALL>", name: nameArgs)
+        case .apertus:
+            return make(triggers: ["<|tools_prefix|>"], sectionPrefix: "<|tools_prefix|>[", callPrefix: "{\"",
+                        argumentsPrefix: "\": ", callSuffix: "}", separator: ", ", sectionSuffix: "]<|tools_suffix|>",
+                        reasoning: ("<|inner_prefix|>", "<|inner_suffix|>"))
+        case .solarOpen:
+            return make(triggers: ["<|tool_calls|>"], sectionPrefix: "<|tool_calls|>", callPrefix: "<|tool_call:begin|>",
+                        nameTemplate: "{id}<|tool_call:name|>{name}", argumentsPrefix: "<|tool_call:args|>",
+                        callSuffix: "<|tool_call:end|>", sectionSuffix: "<|calls|>", reasoning: ("<|think|>", "<|end|>"))
         case .kimiK2:
             return make(triggers: ["<|tool_calls_section_begin|>"], sectionPrefix: "<|tool_calls_section_begin|>",
                         callPrefix: "<|tool_call_begin|>", nameTemplate: "functions.{name}:{index}",

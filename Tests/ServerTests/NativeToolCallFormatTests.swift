@@ -2,11 +2,13 @@ import ChatAPI
 import Foundation
 import XCTest
 
-/// Qwen3-Coder's, GLM-4.6's and MiniMax-M2's templates make a model write arguments as XML-style parameter
-/// elements. The Qwen2.5-Coder GGUF served with each of them (`--chat-template-file`) must
-/// call in that native format under the grammar: arguments that validate, streamed in
-/// fragments, and a history of earlier calls rendered back through the template.
-final class XMLToolCallFormatTests: XCTestCase {
+/// Templates of other families make a model write calls in their own format: XML-style
+/// parameter elements (Qwen3-Coder, GLM-4.6, MiniMax-M2) or JSON inside their own markers
+/// (MiniMax-M1's lines, Apertus's name keys, Solar Open's ids). The Qwen2.5-Coder GGUF served
+/// with each of them (`--chat-template-file`) must call in that native format under the
+/// grammar: arguments that validate, streamed in fragments, no markers leaking, and a history
+/// of earlier calls rendered back through the template.
+final class NativeToolCallFormatTests: XCTestCase {
     static let templates = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("shared/data/chat-templates")
@@ -24,6 +26,9 @@ final class XMLToolCallFormatTests: XCTestCase {
     static let qwen3Coder = serve(template: "Qwen3-Coder.jinja")
     static let glm = serve(template: "GLM-4.6.jinja")
     static let minimax = serve(template: "MiniMax-M2.jinja")
+    static let minimaxM1 = serve(template: "MiniMax-M1.jinja")
+    static let apertus = serve(template: "Apertus-8B-Instruct.jinja")
+    static let solar = serve(template: "upstage-Solar-Open-100B.jinja")
 
     /// Strings (with room for `<`), an integer and an enum: both kinds of parameter value.
     static let editFile: [String: Any] = [
@@ -81,7 +86,8 @@ final class XMLToolCallFormatTests: XCTestCase {
             XCTAssertFalse(answer.toolCalls.isEmpty, "content: \(answer.content ?? "")")
             if stream { XCTAssertEqual(answer.toolCalls.map(\.name), ["insert_line"]) }
             try answer.checkCalls(tools: Self.tools)
-            for marker in ["<parameter", "<arg_key>", "<tool_call>", "</function>"] {
+            for marker in ["<parameter", "<arg_key>", "<tool_call>", "</function>", "<tool_calls>", "<|tools_prefix|>",
+                           "<|tool_call:"] {
                 XCTAssertFalse((answer.content ?? "").contains(marker), answer.content ?? "")
                 XCTAssertFalse(answer.toolCalls.contains { $0.arguments.contains(marker) }, "\(answer.toolCalls)")
             }
@@ -114,5 +120,22 @@ final class XMLToolCallFormatTests: XCTestCase {
         XCTAssertEqual(try servedFormat(Self.minimax), "minimaxM2")
         // Its prompt opens <think>, which the Qwen GGUF never learnt to close: thinking off.
         try checkForcedCalls(Self.minimax, everyChoice: false, extra: ["reasoning_effort": "none"])
+    }
+
+    func testMiniMaxM1CallsInItsNativeFormat() throws {
+        XCTAssertEqual(try servedFormat(Self.minimaxM1), "minimaxM1")
+        try checkForcedCalls(Self.minimaxM1, everyChoice: false)
+        try checkHistory(Self.minimaxM1)
+    }
+
+    func testApertusCallsInItsNativeFormat() throws {
+        XCTAssertEqual(try servedFormat(Self.apertus), "apertus")
+        try checkForcedCalls(Self.apertus, everyChoice: false)
+    }
+
+    func testSolarOpenCallsInItsNativeFormat() throws {
+        XCTAssertEqual(try servedFormat(Self.solar), "solarOpen")
+        try checkForcedCalls(Self.solar, everyChoice: false)
+        try checkHistory(Self.solar)
     }
 }
