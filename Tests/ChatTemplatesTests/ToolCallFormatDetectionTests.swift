@@ -5,11 +5,11 @@ import XCTest
 /// Detection against the 72 real templates in shared/data/chat-templates.
 final class ToolCallFormatDetectionTests: XCTestCase {
     /// Expected format per template file (without `.jinja`). Families whose tool format is not
-    /// implemented (MiniMax-M3, DeepSeek V3.2+ DSML, Seed-OSS, LFM2, Apriel, GigaChat, …)
+    /// implemented (MiniMax-M3, DeepSeek V3.2+ DSML, Seed-OSS, LFM2, GigaChat 3, …)
     /// and templates without tools fall back to `.generic`.
     static let expected: [String: ToolCallFormat] = [
         "Apertus-8B-Instruct": .apertus,
-        "Apriel-1.6-15b-Thinker-fixed": .generic,
+        "Apriel-1.6-15b-Thinker-fixed": .apriel,
         "Bielik-11B-v3.0-Instruct": .hermes,
         "ByteDance-Seed-OSS": .generic,
         "Cohere2MoE": .commandR7B,
@@ -18,7 +18,7 @@ final class ToolCallFormatDetectionTests: XCTestCase {
         "GLM-4.6": .glm45,
         "GLM-4.7-Flash": .glm45,
         "GigaChat3-10B-A1.8B": .generic,
-        "GigaChat3.1-10B-A1.8B": .generic,
+        "GigaChat3.1-10B-A1.8B": .gigachat31,
         "HuggingFaceTB-SmolLM2-135M-Instruct": .generic,
         "HuggingFaceTB-SmolLM3-3B": .generic,
         "Kimi-K2-Instruct": .kimiK2,
@@ -77,7 +77,7 @@ final class ToolCallFormatDetectionTests: XCTestCase {
         "poolside-Laguna-XS-2.1": .glm45,
         "poolside-Laguna-XS.2": .glm45,
         "tencent-Hy3": .hy3,
-        "unsloth-Apriel-1.5": .generic,
+        "unsloth-Apriel-1.5": .apriel,
         "unsloth-mistral-Devstral-Small-2507": .mistralArgs,
         "upstage-Solar-Open-100B": .solarOpen,
     ]

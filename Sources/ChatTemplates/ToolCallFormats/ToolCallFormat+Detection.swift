@@ -4,7 +4,7 @@ extension ToolCallFormat {
     ///
     /// `metadata` (GGUF keys such as `general.architecture`, `general.name`) is consulted only
     /// when the template says nothing. Templates without tool support — and families whose
-    /// formats are not implemented here (MiniMax-M3, Seed-OSS, LFM2, Apriel, GigaChat, …) —
+    /// formats are not implemented here (MiniMax-M3, Seed-OSS, LFM2, GigaChat 3, …) —
     /// get `.generic`, which describes the tools in the system prompt instead.
     public static func detect(template: String, metadata: [String: String] = [:]) -> ToolCallFormat {
         let t = template
@@ -24,13 +24,15 @@ extension ToolCallFormat {
         if has("<|tools_prefix|>") { return .apertus }
         if has("<|tool_call:begin|>") && has("<|tool_call:name|>") { return .solarOpen }
         if has("<tool_calls>") && has("<end_of_sentence>") { return .minimaxM1 }
+        if has("<tool_calls>[") { return .apriel }
+        if has("<|function_call|>") { return .gigachat31 }
         if has("<tool_call>") && has("<arg_key>") { return .glm45 }
         if has("<tool_calls{}>") && has("<arg_key{}>") && has("<tool_sep{}>") { return .hy3 }
         if has("<minimax:tool_call>") && has("<invoke name=") && has("<parameter name=") { return .minimaxM2 }
         if has("<tool_call>") && has("<function=") && has("<parameter=") { return .qwen3Coder }
         if has("<function=") && has("</function>") && !has("<parameter=") { return .functionaryV31 }
         if has(">>>all") || (has("'>>>'") && has("recipient")) { return .functionaryV32 }
-        // Apriel and MiniMax-M1 list calls inside <tool_calls>…</tool_calls>: not Hermes.
+        // A template that also writes a <tool_calls> section belongs to another family.
         if has("<tool_call>") && has("\"name\"") && !has("<tool_calls>") { return .hermes }
         if has("<|start_header_id|>") && has("\"parameters\"") && has("tool") { return .llama3 }
 

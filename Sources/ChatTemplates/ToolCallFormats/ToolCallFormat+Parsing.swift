@@ -172,6 +172,12 @@ extension ToolCallFormat {
             return ParsePlan(triggers: section(begin: "<|tool_calls|>", call: "<|tool_call:begin|>", end: "<|calls|>", steps),
                              reasoning: [(open: "<|think|>".bytes, close: "<|end|>".bytes)],
                              dropMarkers: ["<|begin|>assistant".bytes, "<|content|>".bytes])
+        case .apriel:
+            return ParsePlan(triggers: [trigger("<tool_calls>", [calls(id: ["id"]), lit("</tool_calls>")])],
+                             reasoning: [(open: "Here are my reasoning steps:".bytes, close: "[BEGIN FINAL RESPONSE]".bytes),
+                                         (open: "<thinking>".bytes, close: "</thinking>".bytes)])
+        case .gigachat31:
+            return ParsePlan(triggers: [trigger("<|function_call|>", [calls()])], reasoning: [])
         case .kimiK2:
             let steps: [Step] = [name(["<|tool_call_argument_begin|>"], style: .kimi), .begin, .jsonArguments,
                                  lit("<|tool_call_end|>")]

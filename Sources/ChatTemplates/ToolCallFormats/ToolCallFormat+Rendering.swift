@@ -26,14 +26,16 @@ extension ToolCallFormat {
             return (text.isEmpty || calls.isEmpty ? text : text + gap) + standard(encode).dropFirst(text.count)
         case .llama3, .minimaxM1, .nemotronV2:
             return (text.isEmpty || calls.isEmpty ? text : text + "\n") + standard(json).dropFirst(text.count)
-        case .mistral:
+        case .mistral, .apriel:
+            // The id, when the call has one, follows the arguments.
             guard !calls.isEmpty else { return text }
             let body = calls.map { call -> String in
                 var object = "{\"name\": " + JSONValue.quoted(call.name) + ", \"arguments\": " + json(call.arguments)
                 if let id = call.id { object += ", \"id\": " + JSONValue.quoted(id) }
                 return object + "}"
             }.joined(separator: s.separator)
-            return text + s.sectionPrefix + body + s.sectionSuffix
+            // Apriel opens the section on a line of its own.
+            return text + (self == .apriel ? "\n" : "") + s.sectionPrefix + body + s.sectionSuffix
         case .mistralArgs:
             return text + calls.map { call in
                 "[TOOL_CALLS]" + call.name + (call.id.map { "[CALL_ID]" + $0 } ?? "") + "[ARGS]" + json(call.arguments)
@@ -68,7 +70,7 @@ extension ToolCallFormat {
             }
             let list = calls.map { JSONValue.object(["name": .string($0.name), "arguments": .object($0.arguments)]) }
             return prefix + json(["tool_calls": .array(list)])
-        case .functionaryV31, .deepseekR1, .deepseekV31, .firefunctionV2, .granite, .kimiK2, .apertus, .solarOpen:
+        case .functionaryV31, .deepseekR1, .deepseekV31, .firefunctionV2, .granite, .kimiK2, .apertus, .solarOpen, .gigachat31:
             return standard(json)
         }
     }

@@ -76,6 +76,10 @@ public enum ToolCallFormat: String, CaseIterable, Sendable {
     case apertus
     /// Solar Open: `<|tool_calls|><|tool_call:begin|>ID<|tool_call:name|>NAME<|tool_call:args|>{…}<|tool_call:end|>…<|calls|>`.
     case solarOpen
+    /// Apriel 1.5/1.6: `<tool_calls>[{"name": …, "arguments": …, "id": …}, …]</tool_calls>`, the id optional.
+    case apriel
+    /// GigaChat 3.1: `<|function_call|>{"name": …, "arguments": …}`, one call per turn.
+    case gigachat31
     /// Kimi K2: `<|tool_calls_section_begin|><|tool_call_begin|>functions.NAME:IDX<|tool_call_argument_begin|>{…}<|tool_call_end|><|tool_calls_section_end|>`.
     case kimiK2
     /// Gemma 4: `<|tool_call>call:NAME{key:<|"|>text<|"|>,n:1}<tool_call|>`.

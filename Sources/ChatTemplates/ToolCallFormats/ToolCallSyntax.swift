@@ -200,6 +200,14 @@ extension ToolCallFormat {
             return make(triggers: ["<|tool_calls|>"], sectionPrefix: "<|tool_calls|>", callPrefix: "<|tool_call:begin|>",
                         nameTemplate: "{id}<|tool_call:name|>{name}", argumentsPrefix: "<|tool_call:args|>",
                         callSuffix: "<|tool_call:end|>", sectionSuffix: "<|calls|>", reasoning: ("<|think|>", "<|end|>"))
+        case .apriel:
+            // Apriel 1.6's generation prompt opens its reasoning; 1.5's `<thinking>` is parsed too.
+            return make(triggers: ["<tool_calls>"], sectionPrefix: "<tool_calls>[", separator: ", ",
+                        sectionSuffix: "]</tool_calls>", name: nameArgs,
+                        reasoning: ("Here are my reasoning steps:", "[BEGIN FINAL RESPONSE]"))
+        case .gigachat31:
+            return make(triggers: ["<|function_call|>"], callPrefix: "<|function_call|>", name: nameArgs,
+                        reasoning: nil, parallel: false)
         case .kimiK2:
             return make(triggers: ["<|tool_calls_section_begin|>"], sectionPrefix: "<|tool_calls_section_begin|>",
                         callPrefix: "<|tool_call_begin|>", nameTemplate: "functions.{name}:{index}",
