@@ -29,7 +29,7 @@ public struct LocalChatBackend: ChatBackend {
             template: model.chatTemplate ?? "",
             metadata: ["general.architecture": model.metadata("general.architecture") ?? "",
                        "general.name": model.metadata("general.name") ?? ""])
-        if !OutputGrammar.canConstrain(format) || !(engine.promptRenderer is JinjaPromptRenderer) { format = .generic }
+        if !(engine.promptRenderer is JinjaPromptRenderer) { format = .generic }
         self.toolCallFormat = format
         self.grammars = GrammarCache(model: model)
     }

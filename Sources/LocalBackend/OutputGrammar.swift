@@ -14,13 +14,6 @@ struct OutputGrammar {
     /// A key identifying the grammar, for the compiled-grammar cache.
     var cacheKey: String
 
-    /// Whether `format`'s calls can be written by a grammar (JSON or XML-style arguments).
-    /// Formats that spell arguments in Gemma's notation are served through the generic format
-    /// instead.
-    static func canConstrain(_ format: ToolCallFormat) -> Bool {
-        format.syntax.argumentsEncoding != .gemma
-    }
-
     /// This grammar for a prompt that leaves a reasoning block open (QwQ, GLM-4.7 and MiniMax-M2
     /// end it with `<think>`): output constrained from the first token may first finish the
     /// reasoning, any text up to `close`. Otherwise the answer or the calls would be written
@@ -127,8 +120,11 @@ struct OutputGrammar {
         var argumentsOf: [String: GrammarSpec] = [:]
         for function in plan.functions {
             do {
-                argumentsOf[function.name] = try XMLParameterGrammar(syntax.argumentsEncoding)?.arguments(function)
-                    ?? arguments(function)
+                switch syntax.argumentsEncoding {
+                case .json: argumentsOf[function.name] = arguments(function)
+                case .xmlParameters: argumentsOf[function.name] = try XMLParameterGrammar(syntax.argumentsEncoding)!.arguments(function)
+                case .gemma: argumentsOf[function.name] = try GemmaArgumentGrammar().arguments(function)
+                }
             } catch let problem as GrammarError {
                 throw UnenforceableParameters(function: function.name, problem: problem)
             }

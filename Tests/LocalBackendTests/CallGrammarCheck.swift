@@ -17,7 +17,8 @@ enum CallGrammarCheck {
     static func grammar(_ format: ToolCallFormat, _ functions: [FunctionDefinition],
                         reasoningClose: String? = nil) throws -> CompiledGrammar {
         let plan = ToolCallPlan(mode: .mandatory, functions: functions, maxCalls: nil)
-        var output = try XCTUnwrap(try OutputGrammar.make(plan: plan, responseFormat: .text, format: format))
+        let made = try OutputGrammar.make(plan: plan, responseFormat: .text, format: format)
+        var output = try XCTUnwrap(made)
         if let reasoningClose { output = output.afterReasoning(closedBy: reasoningClose) }
         return try GrammarCompiler(vocabulary: byteVocabulary, options: .generation).compile(output.spec)
     }
@@ -47,5 +48,17 @@ enum CallGrammarCheck {
         }
         XCTAssertEqual(finished, calls.count, text)
         return calls
+    }
+
+    /// `value` with every object's keys sorted, for comparing arguments whatever their order.
+    static func keysSorted(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .object(let object):
+            var sorted = JSONObject()
+            for key in object.keys.sorted() { sorted[key] = keysSorted(object[key]!) }
+            return .object(sorted)
+        case .array(let items): return .array(items.map(keysSorted))
+        default: return value
+        }
     }
 }

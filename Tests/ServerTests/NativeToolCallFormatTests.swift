@@ -3,11 +3,11 @@ import Foundation
 import XCTest
 
 /// Templates of other families make a model write calls in their own format: XML-style
-/// parameter elements (Qwen3-Coder, GLM-4.6, MiniMax-M2) or JSON inside their own markers
-/// (MiniMax-M1's lines, Apertus's name keys, Solar Open's ids). The Qwen2.5-Coder GGUF served
-/// with each of them (`--chat-template-file`) must call in that native format under the
-/// grammar: arguments that validate, streamed in fragments, no markers leaking, and a history
-/// of earlier calls rendered back through the template.
+/// parameter elements (Qwen3-Coder, GLM-4.6, MiniMax-M2), JSON inside their own markers
+/// (MiniMax-M1's lines, Apertus's name keys, Solar Open's ids), or Gemma 4's notation. The
+/// Qwen2.5-Coder GGUF served with each of them (`--chat-template-file`) must call in that
+/// native format under the grammar: arguments that validate, streamed in fragments, no markers
+/// leaking, and a history of earlier calls rendered back through the template.
 final class NativeToolCallFormatTests: XCTestCase {
     static let templates = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -29,6 +29,7 @@ final class NativeToolCallFormatTests: XCTestCase {
     static let minimaxM1 = serve(template: "MiniMax-M1.jinja")
     static let apertus = serve(template: "Apertus-8B-Instruct.jinja")
     static let solar = serve(template: "upstage-Solar-Open-100B.jinja")
+    static let gemma = serve(template: "google-gemma-4-31B-it.jinja")
 
     /// Strings (with room for `<`), an integer and an enum: both kinds of parameter value.
     static let editFile: [String: Any] = [
@@ -87,7 +88,7 @@ final class NativeToolCallFormatTests: XCTestCase {
             if stream { XCTAssertEqual(answer.toolCalls.map(\.name), ["insert_line"]) }
             try answer.checkCalls(tools: Self.tools)
             for marker in ["<parameter", "<arg_key>", "<tool_call>", "</function>", "<tool_calls>", "<|tools_prefix|>",
-                           "<|tool_call:"] {
+                           "<|tool_call:", "<|tool_call>", "<|\"|>"] {
                 XCTAssertFalse((answer.content ?? "").contains(marker), answer.content ?? "")
                 XCTAssertFalse(answer.toolCalls.contains { $0.arguments.contains(marker) }, "\(answer.toolCalls)")
             }
@@ -137,5 +138,11 @@ final class NativeToolCallFormatTests: XCTestCase {
         XCTAssertEqual(try servedFormat(Self.solar), "solarOpen")
         try checkForcedCalls(Self.solar, everyChoice: false)
         try checkHistory(Self.solar)
+    }
+
+    func testGemmaCallsInItsNativeNotation() throws {
+        XCTAssertEqual(try servedFormat(Self.gemma), "gemma")
+        try checkForcedCalls(Self.gemma, everyChoice: true)
+        try checkHistory(Self.gemma)
     }
 }

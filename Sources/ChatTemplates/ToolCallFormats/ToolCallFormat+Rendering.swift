@@ -90,17 +90,22 @@ extension ToolCallFormat {
 }
 
 /// Gemma 4's argument notation, as its template's `format_argument` macro writes it: keys
-/// sorted and bare, strings wrapped in `<|"|>`, `null` as Python's `None`.
-func gemmaArguments(_ object: JSONObject) -> String {
-    func value(_ v: JSONValue) -> String {
-        switch v {
-        case .string(let s): return "<|\"|>" + s + "<|\"|>"
-        case .bool(let b): return b ? "true" : "false"
-        case .null: return "None"
-        case .number(let n): return n.text
-        case .array(let items): return "[" + items.map(value).joined(separator: ",") + "]"
-        case .object(let o): return "{" + o.keys.sorted().map { $0 + ":" + value(o[$0]!) }.joined(separator: ",") + "}"
-        }
+/// bare in `gemmaKeyOrder`, strings wrapped in `<|"|>`, `null` as Python's `None`.
+func gemmaArguments(_ object: JSONObject) -> String { gemmaNotation(.object(object)) }
+
+/// One value in Gemma 4's argument notation (see `gemmaArguments`).
+public func gemmaNotation(_ value: JSONValue) -> String {
+    switch value {
+    case .string(let s): return "<|\"|>" + s + "<|\"|>"
+    case .bool(let b): return b ? "true" : "false"
+    case .null: return "None"
+    case .number(let n): return n.text
+    case .array(let items): return "[" + items.map(gemmaNotation).joined(separator: ",") + "]"
+    case .object(let o): return "{" + gemmaKeyOrder(Array(o.keys)).map { $0 + ":" + gemmaNotation(o[$0]!) }.joined(separator: ",") + "}"
     }
-    return value(.object(object))
+}
+
+/// The order Gemma's template writes an object's keys in: Jinja's `dictsort`, which ignores case.
+public func gemmaKeyOrder(_ keys: [String]) -> [String] {
+    keys.sorted { ($0.lowercased(), $0) < ($1.lowercased(), $1) }
 }

@@ -16,8 +16,8 @@
 //
 // Adding a format (today a format is spelled in four places; issue 14 asks for one):
 //   1. a case here, documented with the exact text the model writes;
-//   2. its `syntax` (ToolCallSyntax.swift): the grammar is built from it, so JSON and
-//      `.xmlParameters` arguments are constrained with no further code;
+//   2. its `syntax` (ToolCallSyntax.swift): the grammar is built from it, so JSON,
+//      `.xmlParameters` and `.gemma` arguments are constrained with no further code;
 //   3. its `parsePlan` (ToolCallFormat+Parsing.swift): triggers, steps, reasoning and dropped
 //      markers, usually with the `section(begin:call:end:)` helper;
 //   4. its `render` case (ToolCallFormat+Rendering.swift) and one line in `detect`;

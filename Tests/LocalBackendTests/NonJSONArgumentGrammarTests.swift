@@ -6,15 +6,15 @@ import TestSupport
 import XCTest
 @testable import LocalBackend
 
-/// Qwen3-Coder, GLM-4.5 and MiniMax-M2 write arguments as XML-style parameter elements. Their call grammar
-/// must admit what a correct model writes (the format's own rendering), refuse a call with a
-/// parameter removed, renamed or mistyped, and only ever produce text that the format's parser
-/// reads back as schema-valid arguments.
-final class XMLParameterGrammarTests: XCTestCase {
-    static let xmlFormats = ToolCallFormat.allCases.filter { XMLParameterGrammar($0.syntax.argumentsEncoding) != nil }
+/// Qwen3-Coder, GLM-4.5, MiniMax-M2 and Hy3 write arguments as XML-style parameter elements,
+/// Gemma 4 in its own notation. Their call grammar must admit what a correct model writes (the
+/// format's own rendering), refuse a call with a parameter removed, renamed or mistyped, and
+/// only ever produce text that the format's parser reads back as schema-valid arguments.
+final class NonJSONArgumentGrammarTests: XCTestCase {
+    static let formats = ToolCallFormat.allCases.filter { $0.syntax.argumentsEncoding != .json }
 
-    func testEveryXMLFormatIsCovered() {
-        XCTAssertEqual(Set(Self.xmlFormats), [.qwen3Coder, .glm45, .minimaxM2, .hy3])
+    func testEveryNonJSONFormatIsCovered() {
+        XCTAssertEqual(Set(Self.formats), [.qwen3Coder, .glm45, .minimaxM2, .hy3, .gemma])
     }
 
     static let editFile = FunctionDefinition(name: "edit_file", parameters: [
@@ -42,23 +42,35 @@ final class XMLParameterGrammarTests: XCTestCase {
     /// grammar's JSON is compact in every format; templates' `tojson` adds spaces).
     private func rendered(_ format: ToolCallFormat, _ arguments: JSONObject) -> String {
         let syntax = format.syntax
-        guard case .xmlParameters(let keyOpen, let keyClose, let valueOpen, let valueClose, let end) = syntax.argumentsEncoding
-        else { preconditionFailure("\(format) has no XML-style parameters") }
-        let parameters = arguments.map { key, value in
-            keyOpen + key + keyClose + valueOpen + (value.stringValue ?? value.serialized()) + valueClose
-        }.joined()
-        return syntax.sectionPrefix + syntax.textBeforeArguments(name: "edit_file", index: 0) + parameters + end
+        let encoded: String
+        switch syntax.argumentsEncoding {
+        case .xmlParameters(let keyOpen, let keyClose, let valueOpen, let valueClose, let end):
+            encoded = arguments.map { key, value in
+                keyOpen + key + keyClose + valueOpen + (value.stringValue ?? value.serialized()) + valueClose
+            }.joined() + end
+        case .gemma:
+            encoded = gemmaNotation(.object(arguments))
+        case .json:
+            preconditionFailure("\(format) writes JSON arguments")
+        }
+        return syntax.sectionPrefix + syntax.textBeforeArguments(name: "edit_file", index: 0) + encoded
             + syntax.textAfterArguments() + syntax.sectionSuffix
     }
 
+    /// What ends a string value: the XML closing marker, or Gemma's quote.
+    private func valueTerminator(_ format: ToolCallFormat) -> String {
+        XMLParameterGrammar(format.syntax.argumentsEncoding)?.valueTerminator ?? GemmaArgumentGrammar.quote
+    }
+
     func testTheFormatsOwnCallIsAdmittedAndParsesBack() throws {
-        for format in Self.xmlFormats {
+        for format in Self.formats {
             let g = try CallGrammarCheck.grammar(format, [Self.editFile])
             let text = rendered(format, Self.goodArguments)
             XCTAssertTrue(CallGrammarCheck.admits(g, text), "\(format): \(text)")
             let calls = CallGrammarCheck.parse(format, text, tools: [Self.editFile])
             XCTAssertEqual(calls.map(\.name), ["edit_file"])
-            XCTAssertEqual(try calls.first.map { try JSONValue(parsing: $0.arguments) }, .object(Self.goodArguments), "\(format)")
+            XCTAssertEqual(try calls.first.map { CallGrammarCheck.keysSorted(try JSONValue(parsing: $0.arguments)) },
+                           CallGrammarCheck.keysSorted(.object(Self.goodArguments)), "\(format)")
         }
     }
 
@@ -73,14 +85,16 @@ final class XMLParameterGrammarTests: XCTestCase {
         var badPattern = Self.goodArguments
         badPattern["path"] = "C:\\windows"
         var closesEarly = Self.goodArguments
-        for format in Self.xmlFormats {
+        for format in Self.formats {
             let g = try CallGrammarCheck.grammar(format, [Self.editFile])
-            closesEarly["content"] = .string("a " + XMLParameterGrammar(format.syntax.argumentsEncoding)!.valueTerminator + " b")
+            closesEarly["content"] = .string("a " + valueTerminator(format) + " b")
             for (what, arguments) in [("removed", removed), ("renamed", renamed), ("mistyped", mistyped),
                                       ("outside the enum", badEnum), ("against the pattern", badPattern),
                                       ("holding the closing marker", closesEarly)] {
                 XCTAssertFalse(CallGrammarCheck.admits(g, rendered(format, arguments)), "\(format): a parameter \(what) was admitted")
             }
+            // Gemma writes keys in its own fixed order, which its rendering above always follows.
+            guard format != .gemma else { continue }
             // Declared order: the same arguments, `line` before `path`.
             var reordered: JSONObject = ["line": 12]
             for (key, value) in Self.goodArguments where key != "line" { reordered[key] = value }
@@ -110,7 +124,7 @@ final class XMLParameterGrammarTests: XCTestCase {
         let stringAnyOf = FunctionDefinition(name: "g", parameters: [
             "type": "object", "properties": ["s": ["type": "string", "anyOf": [["minLength": 1]]]],
         ])
-        for format in Self.xmlFormats {
+        for format in Self.formats {
             let plan = ToolCallPlan(mode: .mandatory, functions: [oneOf], maxCalls: nil)
             XCTAssertThrowsError(try OutputGrammar.make(plan: plan, responseFormat: .text, format: format)) { error in
                 XCTAssertEqual((error as? OutputGrammar.UnenforceableParameters)?.function, "f")
@@ -132,7 +146,7 @@ final class XMLParameterGrammarTests: XCTestCase {
             let schema = Self.randomParameters(&rng)
             let tool = FunctionDefinition(name: "tool_\(round % 3)", parameters: schema)
             let validator = try JSONSchema(json: schema)
-            for format in Self.xmlFormats {
+            for format in Self.formats {
                 let g = try CallGrammarCheck.grammar(format, [tool])
                 guard let text = Self.randomWalk(g, &rng) else { continue }
                 finishedWalks += 1
