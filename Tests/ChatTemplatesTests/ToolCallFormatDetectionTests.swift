@@ -5,13 +5,13 @@ import XCTest
 /// Detection against the 72 real templates in shared/data/chat-templates.
 final class ToolCallFormatDetectionTests: XCTestCase {
     /// Expected format per template file (without `.jinja`). Families whose tool format is not
-    /// implemented (MiniMax-M3, DeepSeek V3.2+ DSML, Seed-OSS, LFM2, GigaChat 3, …)
+    /// implemented (MiniMax-M3, DeepSeek V3.2+ DSML, LFM2, GigaChat 3, …)
     /// and templates without tools fall back to `.generic`.
     static let expected: [String: ToolCallFormat] = [
         "Apertus-8B-Instruct": .apertus,
         "Apriel-1.6-15b-Thinker-fixed": .apriel,
         "Bielik-11B-v3.0-Instruct": .hermes,
-        "ByteDance-Seed-OSS": .generic,
+        "ByteDance-Seed-OSS": .seedOSS,
         "Cohere2MoE": .commandR7B,
         "CohereForAI-c4ai-command-r-plus-tool_use": .generic,
         "CohereForAI-c4ai-command-r7b-12-2024-tool_use": .commandR7B,

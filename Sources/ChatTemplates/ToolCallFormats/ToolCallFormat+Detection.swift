@@ -4,7 +4,7 @@ extension ToolCallFormat {
     ///
     /// `metadata` (GGUF keys such as `general.architecture`, `general.name`) is consulted only
     /// when the template says nothing. Templates without tool support — and families whose
-    /// formats are not implemented here (MiniMax-M3, Seed-OSS, LFM2, GigaChat 3, …) —
+    /// formats are not implemented here (MiniMax-M3, LFM2, GigaChat 3, …) —
     /// get `.generic`, which describes the tools in the system prompt instead.
     public static func detect(template: String, metadata: [String: String] = [:]) -> ToolCallFormat {
         let t = template
@@ -29,6 +29,7 @@ extension ToolCallFormat {
         if has("<tool_call>") && has("<arg_key>") { return .glm45 }
         if has("<tool_calls{}>") && has("<arg_key{}>") && has("<tool_sep{}>") { return .hy3 }
         if has("<minimax:tool_call>") && has("<invoke name=") && has("<parameter name=") { return .minimaxM2 }
+        if has("<seed:tool_call>") && has("<function=") { return .seedOSS }
         if has("<tool_call>") && has("<function=") && has("<parameter=") { return .qwen3Coder }
         if has("<function=") && has("</function>") && !has("<parameter=") { return .functionaryV31 }
         if has(">>>all") || (has("'>>>'") && has("recipient")) { return .functionaryV32 }

@@ -178,6 +178,13 @@ extension ToolCallFormat {
                                          (open: "<thinking>".bytes, close: "</thinking>".bytes)])
         case .gigachat31:
             return ParsePlan(triggers: [trigger("<|function_call|>", [calls()])], reasoning: [])
+        case .seedOSS:
+            let style = ParsePlan.XMLArgumentStyle(keyOpen: "<parameter=".bytes, keyClose: ">".bytes, valueOpen: nil,
+                                                   valueClose: "</parameter>".bytes, end: "</function>".bytes,
+                                                   trimNewlines: false)
+            return ParsePlan(triggers: [trigger("<seed:tool_call>", [lit("<function="), name([">"]), .begin,
+                                                                     .xmlArguments(style), lit("</seed:tool_call>")])],
+                             reasoning: [(open: "<seed:think>".bytes, close: "</seed:think>".bytes)])
         case .kimiK2:
             let steps: [Step] = [name(["<|tool_call_argument_begin|>"], style: .kimi), .begin, .jsonArguments,
                                  lit("<|tool_call_end|>")]

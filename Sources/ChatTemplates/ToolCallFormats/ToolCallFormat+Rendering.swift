@@ -60,6 +60,10 @@ extension ToolCallFormat {
             return calls.isEmpty ? text : text + "\n" + standard { xmlParameters($0) }.dropFirst(text.count)
         case .hy3:
             return standard { xmlParameters($0) }
+        case .seedOSS:
+            // Each call opens on a line of its own, after the content's own line.
+            return (text.isEmpty || calls.isEmpty ? text : text + "\n") + (calls.isEmpty ? "" : "\n")
+                + standard { xmlParameters($0) }.dropFirst(text.count)
         case .gemma:
             return standard { gemmaArguments($0) }
         case .generic:

@@ -80,6 +80,9 @@ public enum ToolCallFormat: String, CaseIterable, Sendable {
     case apriel
     /// GigaChat 3.1: `<|function_call|>{"name": …, "arguments": …}`, one call per turn.
     case gigachat31
+    /// Seed-OSS: `<seed:tool_call>\n<function=NAME>\n<parameter=P>V</parameter>\n</function>\n</seed:tool_call>`,
+    /// each call in its own block (the template writes non-string values as Python literals).
+    case seedOSS
     /// Kimi K2: `<|tool_calls_section_begin|><|tool_call_begin|>functions.NAME:IDX<|tool_call_argument_begin|>{…}<|tool_call_end|><|tool_calls_section_end|>`.
     case kimiK2
     /// Gemma 4: `<|tool_call>call:NAME{key:<|"|>text<|"|>,n:1}<tool_call|>`.

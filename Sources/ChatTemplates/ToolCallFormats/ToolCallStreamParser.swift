@@ -884,7 +884,8 @@ func convertTextValue(_ text: String, types: [String]) -> JSONValue {
     case "True": candidate = .bool(true)
     case "False": candidate = .bool(false)
     case "None": candidate = .null
-    default: candidate = try? JSONParser.parse(trimmed)
+    // Templates that write values with `| string` spell them as Python literals.
+    default: candidate = (try? JSONParser.parse(trimmed)) ?? PythonLiteral.parse(trimmed)
     }
     if let value = candidate {
         let name = value.typeName

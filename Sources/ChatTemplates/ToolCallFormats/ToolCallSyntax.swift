@@ -208,6 +208,12 @@ extension ToolCallFormat {
         case .gigachat31:
             return make(triggers: ["<|function_call|>"], callPrefix: "<|function_call|>", name: nameArgs,
                         reasoning: nil, parallel: false)
+        case .seedOSS:
+            return make(triggers: ["<seed:tool_call>"], callPrefix: "<seed:tool_call>\n<function=", argumentsPrefix: ">\n",
+                        callSuffix: "</seed:tool_call>", separator: "\n",
+                        encoding: .xmlParameters(keyOpen: "<parameter=", keyClose: ">", valueOpen: "",
+                                                 valueClose: "</parameter>\n", end: "</function>\n"),
+                        reasoning: ("<seed:think>", "</seed:think>"))
         case .kimiK2:
             return make(triggers: ["<|tool_calls_section_begin|>"], sectionPrefix: "<|tool_calls_section_begin|>",
                         callPrefix: "<|tool_call_begin|>", nameTemplate: "functions.{name}:{index}",
