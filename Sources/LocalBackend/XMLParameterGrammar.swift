@@ -60,31 +60,35 @@ struct XMLParameterGrammar {
         }
         var parts: [GrammarSpec] = []
         for (name, schema) in properties {
-            let element = self.element(name: .literal(name), value: value(valueSchema(schema)))
+            let element = self.element(name: .literal(name), value: value(valueSchema(schema)), isString: Self.isString(schema))
             parts.append(required.contains(name) ? element : .repeated(element, min: 0, max: 1))
         }
         if properties.isEmpty, root["additionalProperties"] != .bool(false) {
             let name = GrammarSpec.rawString(schema: ["type": "string", "pattern": .string(Self.freeNamePattern)],
                                              excluding: keyClose.trimmingCharacters(in: .newlines))
             let value = GrammarSpec.json(schema: valueSchema(root["additionalProperties"] ?? .bool(true)))
-            parts.append(.repeated(element(name: name, value: value), min: 0, max: nil))
+            parts.append(.repeated(element(name: name, value: value, isString: false), min: 0, max: nil))
         }
         return .sequence(parts + [.literal(end)])
     }
 
     /// `keyOpen NAME keyClose valueOpen VALUE valueClose`.
-    private func element(name: GrammarSpec, value: GrammarSpec) -> GrammarSpec {
-        .sequence([.literal(keyOpen), name, .literal(keyClose + valueOpen), value, .literal(valueClose)])
+    private func element(name: GrammarSpec, value: GrammarSpec, isString: Bool) -> GrammarSpec {
+        .sequence([.literal(keyOpen), name, .literal(ToolCallSyntax.keyClose(keyClose, beforeString: isString) + valueOpen),
+                   value, .literal(valueClose)])
+    }
+
+    /// Whether a parameter of this schema is written as bare text (type `string` alone).
+    private static func isString(_ schema: JSONValue) -> Bool {
+        switch schema["type"] {
+        case .string(let type)?: return type == "string"
+        case .array(let list)?: return list.compactMap(\.stringValue) == ["string"]
+        default: return false
+        }
     }
 
     /// A string parameter as bare text; anything else as JSON.
     private func value(_ schema: JSONValue) -> GrammarSpec {
-        let types: [String]
-        switch schema["type"] {
-        case .string(let type)?: types = [type]
-        case .array(let list)?: types = list.compactMap(\.stringValue)
-        default: types = []
-        }
-        return types == ["string"] ? .rawString(schema: schema, excluding: valueTerminator) : .json(schema: schema)
+        Self.isString(schema) ? .rawString(schema: schema, excluding: valueTerminator) : .json(schema: schema)
     }
 }

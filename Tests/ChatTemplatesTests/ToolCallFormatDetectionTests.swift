@@ -5,7 +5,7 @@ import XCTest
 /// Detection against the 72 real templates in shared/data/chat-templates.
 final class ToolCallFormatDetectionTests: XCTestCase {
     /// Expected format per template file (without `.jinja`). Families whose tool format is not
-    /// implemented (MiniMax-M3, DeepSeek V3.2+ DSML, LFM2, GigaChat 3, …)
+    /// implemented (MiniMax-M3, LFM2, GigaChat 3, …)
     /// and templates without tools fall back to `.generic`.
     static let expected: [String: ToolCallFormat] = [
         "Apertus-8B-Instruct": .apertus,
@@ -48,9 +48,9 @@ final class ToolCallFormatDetectionTests: XCTestCase {
         "deepseek-ai-DeepSeek-R1-Distill-Llama-8B": .deepseekR1,
         "deepseek-ai-DeepSeek-R1-Distill-Qwen-32B": .deepseekR1,
         "deepseek-ai-DeepSeek-V3.1": .deepseekV31,
-        "deepseek-ai-DeepSeek-V3.2": .generic,
-        "deepseek-ai-DeepSeek-V4-Flash-0731": .generic,
-        "deepseek-ai-DeepSeek-V4": .generic,
+        "deepseek-ai-DeepSeek-V3.2": .deepseekV32,
+        "deepseek-ai-DeepSeek-V4-Flash-0731": .deepseekV4,
+        "deepseek-ai-DeepSeek-V4": .deepseekV4,
         "fireworks-ai-llama-3-firefunction-v2": .firefunctionV2,
         "google-gemma-2-2b-it": .generic,
         "google-gemma-4-31B-it-interleaved": .gemma,

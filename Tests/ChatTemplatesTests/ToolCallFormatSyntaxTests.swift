@@ -64,7 +64,8 @@ final class ToolCallFormatSyntaxTests: XCTestCase {
             return JSONValue.object(arguments).serialized()
         case .xmlParameters(let keyOpen, let keyClose, let valueOpen, let valueClose, let end):
             return arguments.map { key, value in
-                keyOpen + key + keyClose + valueOpen + (value.stringValue ?? value.serialized()) + valueClose
+                keyOpen + key + ToolCallSyntax.keyClose(keyClose, beforeString: value.stringValue != nil) + valueOpen
+                    + (value.stringValue ?? value.serialized()) + valueClose
             }.joined() + end
         case .gemma:
             return gemmaArguments(arguments)

@@ -6,7 +6,7 @@ import TestSupport
 import XCTest
 @testable import LocalBackend
 
-/// Qwen3-Coder, GLM-4.5, MiniMax-M2, Hy3 and Seed-OSS write arguments as XML-style parameter elements,
+/// Qwen3-Coder, GLM-4.5, MiniMax-M2, Hy3, Seed-OSS and DeepSeek's DSML write arguments as XML-style parameter elements,
 /// Gemma 4 in its own notation. Their call grammar must admit what a correct model writes (the
 /// format's own rendering), refuse a call with a parameter removed, renamed or mistyped, and
 /// only ever produce text that the format's parser reads back as schema-valid arguments.
@@ -14,7 +14,7 @@ final class NonJSONArgumentGrammarTests: XCTestCase {
     static let formats = ToolCallFormat.allCases.filter { $0.syntax.argumentsEncoding != .json }
 
     func testEveryNonJSONFormatIsCovered() {
-        XCTAssertEqual(Set(Self.formats), [.qwen3Coder, .glm45, .minimaxM2, .hy3, .seedOSS, .gemma])
+        XCTAssertEqual(Set(Self.formats), [.qwen3Coder, .glm45, .minimaxM2, .hy3, .seedOSS, .deepseekV32, .deepseekV4, .gemma])
     }
 
     static let editFile = FunctionDefinition(name: "edit_file", parameters: [
@@ -46,7 +46,8 @@ final class NonJSONArgumentGrammarTests: XCTestCase {
         switch syntax.argumentsEncoding {
         case .xmlParameters(let keyOpen, let keyClose, let valueOpen, let valueClose, let end):
             encoded = arguments.map { key, value in
-                keyOpen + key + keyClose + valueOpen + (value.stringValue ?? value.serialized()) + valueClose
+                keyOpen + key + ToolCallSyntax.keyClose(keyClose, beforeString: value.stringValue != nil) + valueOpen
+                    + (value.stringValue ?? value.serialized()) + valueClose
             }.joined() + end
         case .gemma:
             encoded = gemmaNotation(.object(arguments))

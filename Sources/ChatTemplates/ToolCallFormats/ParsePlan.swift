@@ -57,6 +57,9 @@ struct ParsePlan {
         var end: [UInt8]
         /// Drop one newline right after the value opens and one right before it closes.
         var trimNewlines: Bool
+        /// An attribute after the name, inside the key (DSML's `" string="true`): cut from the
+        /// name; `true` marks a raw string value where the tool declares no type.
+        var stringAttribute: [UInt8]? = nil
     }
 
     /// Steps for one call, and how a section continues after it.

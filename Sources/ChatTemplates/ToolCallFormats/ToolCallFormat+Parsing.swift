@@ -185,6 +185,15 @@ extension ToolCallFormat {
             return ParsePlan(triggers: [trigger("<seed:tool_call>", [lit("<function="), name([">"]), .begin,
                                                                      .xmlArguments(style), lit("</seed:tool_call>")])],
                              reasoning: [(open: "<seed:think>".bytes, close: "</seed:think>".bytes)])
+        case .deepseekV32, .deepseekV4:
+            let block = self == .deepseekV32 ? "function_calls>" : "tool_calls>"
+            let style = ParsePlan.XMLArgumentStyle(keyOpen: "<｜DSML｜parameter name=\"".bytes, keyClose: "\">".bytes,
+                                                   valueOpen: nil, valueClose: "</｜DSML｜parameter>".bytes,
+                                                   end: "</｜DSML｜invoke>".bytes, trimNewlines: false,
+                                                   stringAttribute: "\" string=\"".bytes)
+            return ParsePlan(triggers: section(begin: "<｜DSML｜" + block, call: "<｜DSML｜invoke name=\"",
+                                               end: "</｜DSML｜" + block, [name(["\">"]), .begin, .xmlArguments(style)]),
+                             reasoning: think)
         case .kimiK2:
             let steps: [Step] = [name(["<|tool_call_argument_begin|>"], style: .kimi), .begin, .jsonArguments,
                                  lit("<|tool_call_end|>")]

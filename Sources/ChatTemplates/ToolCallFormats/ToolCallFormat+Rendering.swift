@@ -60,6 +60,8 @@ extension ToolCallFormat {
             return calls.isEmpty ? text : text + "\n" + standard { xmlParameters($0) }.dropFirst(text.count)
         case .hy3:
             return standard { xmlParameters($0) }
+        case .deepseekV32, .deepseekV4:
+            return calls.isEmpty ? text : text + "\n\n" + standard { xmlParameters($0) }.dropFirst(text.count)
         case .seedOSS:
             // Each call opens on a line of its own, after the content's own line.
             return (text.isEmpty || calls.isEmpty ? text : text + "\n") + (calls.isEmpty ? "" : "\n")
@@ -79,7 +81,7 @@ extension ToolCallFormat {
         }
     }
 
-    /// Qwen3-Coder / GLM / MiniMax / Hy3 parameters: strings raw, other values as JSON.
+    /// XML-style parameters (Qwen3-Coder, GLM, MiniMax, Hy3, Seed, DSML): strings raw, other values as JSON.
     private func xmlParameters(_ arguments: JSONObject) -> String {
         guard case .xmlParameters(let keyOpen, let keyClose, let valueOpen, let valueClose, let end) = syntax.argumentsEncoding
         else { return "" }
@@ -87,7 +89,8 @@ extension ToolCallFormat {
         for (key, value) in arguments {
             let text = value.stringValue
                 ?? value.serialized(JSONFormatting(itemSeparator: " ", keySeparator: ": "))
-            out += keyOpen + key + keyClose + valueOpen + text + valueClose
+            out += keyOpen + key + ToolCallSyntax.keyClose(keyClose, beforeString: value.stringValue != nil) + valueOpen
+                + text + valueClose
         }
         return out + end
     }

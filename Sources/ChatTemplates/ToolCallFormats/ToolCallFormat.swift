@@ -83,6 +83,11 @@ public enum ToolCallFormat: String, CaseIterable, Sendable {
     /// Seed-OSS: `<seed:tool_call>\n<function=NAME>\n<parameter=P>V</parameter>\n</function>\n</seed:tool_call>`,
     /// each call in its own block (the template writes non-string values as Python literals).
     case seedOSS
+    /// DeepSeek V3.2 (DSML): `<｜DSML｜function_calls>\n<｜DSML｜invoke name="NAME">\n<｜DSML｜parameter name="P" string="true">V</｜DSML｜parameter>\n</｜DSML｜invoke>\n</｜DSML｜function_calls>`,
+    /// `string="false"` for values written as JSON.
+    case deepseekV32
+    /// DeepSeek V4: V3.2's DSML in a `<｜DSML｜tool_calls>` section.
+    case deepseekV4
     /// Kimi K2: `<|tool_calls_section_begin|><|tool_call_begin|>functions.NAME:IDX<|tool_call_argument_begin|>{…}<|tool_call_end|><|tool_calls_section_end|>`.
     case kimiK2
     /// Gemma 4: `<|tool_call>call:NAME{key:<|"|>text<|"|>,n:1}<tool_call|>`.

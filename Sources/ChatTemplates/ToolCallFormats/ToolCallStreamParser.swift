@@ -668,13 +668,20 @@ public struct ToolCallStreamParser: Sendable {
                     if buffer.count - pos > 256 { return .fail("parameter name too long") }
                     c.sub = .xml(x); return .needMore
                 }
-                let key = String(decoding: buffer[pos..<at], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                var keyBytes = buffer[pos..<at]
+                var markedString = false
+                if let attribute = style.stringAttribute, let (cut, full) = find(attribute, from: pos), full, cut < at {
+                    markedString = String(decoding: buffer[(cut + attribute.count)..<at], as: UTF8.self) == "true"
+                    keyBytes = buffer[pos..<cut]
+                }
+                let key = String(decoding: keyBytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
                 take(at + style.keyClose.count - pos, &c)
                 out += Array((x.count == 0 ? "{" : ",").utf8)
                 appendQuoted(key, to: &out)
                 out.append(UInt8(ascii: ":"))
                 x.count += 1
                 x.types = c.name.flatMap { tools[$0] }?.declaredTypes(of: key) ?? []
+                if x.types.isEmpty, markedString { x.types = ["string"] }
                 x.streaming = x.types == ["string"]
                 x.valueStarted = false
                 x.buffered = []

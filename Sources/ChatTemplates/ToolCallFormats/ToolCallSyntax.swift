@@ -23,7 +23,9 @@ public struct ToolCallSyntax: Sendable, Equatable {
         /// One JSON object.
         case json
         /// One element per parameter: `keyOpen KEY keyClose valueOpen VALUE valueClose`, then `end`.
-        /// String values are written raw; other values as JSON.
+        /// String values are written raw; other values as JSON. A `{string}` in `keyClose` is
+        /// `true` before a string value and `false` before any other (DeepSeek's DSML); see
+        /// `ToolCallSyntax.keyClose(_:beforeString:)`.
         case xmlParameters(keyOpen: String, keyClose: String, valueOpen: String, valueClose: String, end: String)
         /// Gemma's notation: `{key:<|"|>text<|"|>,n:1,flag:true}` (keys sorted, strings in `<|"|>`).
         case gemma
@@ -74,6 +76,11 @@ public struct ToolCallSyntax: Sendable, Equatable {
     /// as the index), so that a grammar must unroll the calls of a section.
     public var callTextDependsOnIndex: Bool {
         nameTemplate.contains("{index}") || nameTemplate.contains("{id}")
+    }
+
+    /// An XML-style `keyClose` as written before a value that is (or is not) a string.
+    public static func keyClose(_ keyClose: String, beforeString: Bool) -> String {
+        keyClose.replacingOccurrences(of: "{string}", with: beforeString ? "true" : "false")
     }
 
     /// The literal text written after a call's arguments.
@@ -214,6 +221,12 @@ extension ToolCallFormat {
                         encoding: .xmlParameters(keyOpen: "<parameter=", keyClose: ">", valueOpen: "",
                                                  valueClose: "</parameter>\n", end: "</function>\n"),
                         reasoning: ("<seed:think>", "</seed:think>"))
+        case .deepseekV32, .deepseekV4:
+            let block = self == .deepseekV32 ? "function_calls>" : "tool_calls>"
+            return make(triggers: ["<｜DSML｜" + block], sectionPrefix: "<｜DSML｜" + block + "\n",
+                        callPrefix: "<｜DSML｜invoke name=\"", argumentsPrefix: "\">\n", sectionSuffix: "</｜DSML｜" + block,
+                        encoding: .xmlParameters(keyOpen: "<｜DSML｜parameter name=\"", keyClose: "\" string=\"{string}\">",
+                                                 valueOpen: "", valueClose: "</｜DSML｜parameter>\n", end: "</｜DSML｜invoke>\n"))
         case .kimiK2:
             return make(triggers: ["<|tool_calls_section_begin|>"], sectionPrefix: "<|tool_calls_section_begin|>",
                         callPrefix: "<|tool_call_begin|>", nameTemplate: "functions.{name}:{index}",
