@@ -13,7 +13,7 @@ final class ToolCallFormatDetectionTests: XCTestCase {
         "Bielik-11B-v3.0-Instruct": .hermes,
         "ByteDance-Seed-OSS": .seedOSS,
         "Cohere2MoE": .commandR7B,
-        "CohereForAI-c4ai-command-r-plus-tool_use": .generic,
+        "CohereForAI-c4ai-command-r-plus-tool_use": .commandRPlus,
         "CohereForAI-c4ai-command-r7b-12-2024-tool_use": .commandR7B,
         "GLM-4.6": .glm45,
         "GLM-4.7-Flash": .glm45,

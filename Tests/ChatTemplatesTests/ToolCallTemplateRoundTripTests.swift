@@ -57,6 +57,7 @@ final class ToolCallTemplateRoundTripTests: XCTestCase {
         "<|end_of_text|>", "<|tool_response>", "<turn|>", "<|observation|>", "<|user|>", "<|return|>",
         "<|endoftext|>", "<sep>", "<|role_end|>", "</assistant>", "<seed:eos>", "<|message_sep|>",
         "<end_of_sentence>", "[e~[", "<SPECIAL_12>", "<end_of_turn>", "<|end|>", "<｜hy_eos:opensource｜>", "<|assistant_end|>",
+        "<|START_OF_TURN_TOKEN|>",
     ]
 
     static let fixtureCalls = [
@@ -125,7 +126,6 @@ final class ToolCallTemplateRoundTripTests: XCTestCase {
 
     /// Generic-detected templates that cannot carry a generic call as assistant content.
     static let genericExceptions: [String: String] = [
-        "CohereForAI-c4ai-command-r-plus-tool_use": "the tool_use variant iterates `tools` unconditionally (HF uses it only with tools)",
         "Kimi-K3": "wraps assistant content in its own <|open|>response<|sep|> markup, which the generic format does not know",
         "MiniMax-M3": "prefixes assistant content with </mm:think>, a reasoning marker the generic format does not know",
         "muse-glimmer": "writes assistant content after a harmony-style ` to=user<|message|>` header of its own",
@@ -260,7 +260,7 @@ final class ToolCallTemplateRoundTripTests: XCTestCase {
     // MARK: - Fixtures and cutting
 
     /// The test tools as the request's `tools`. Every tool gets a description (Functionary v3.1
-    /// and gpt-oss read it unconditionally), and no schema uses a `"null"` type: the Hermes
+    /// and gpt-oss read it unconditionally), every parameter a description, and no schema uses a `"null"` type: the Hermes
     /// templates' `json_to_python_type` macro recurses forever on it (in jinja2 too).
     static var toolsJSON: [JSONValue] {
         testTools.map { tool in
@@ -268,9 +268,13 @@ final class ToolCallTemplateRoundTripTests: XCTestCase {
             function["description"] = .string(tool.description ?? "The \(tool.name) tool.")
             var parameters = tool.parameters ?? ["type": "object", "properties": [:]]
             if case .object(var root) = parameters, case .object(var properties)? = root["properties"] {
-                for (key, property) in properties where property["type"]?.arrayValue != nil {
+                for (key, property) in properties {
                     var p = property.objectValue ?? [:]
-                    p["type"] = p["type"]?.arrayValue?.first { $0 != "null" }
+                    if p["type"]?.arrayValue != nil { p["type"] = p["type"]?.arrayValue?.first { $0 != "null" } }
+                    // Command R+'s tool-use template reads every parameter's description, and an
+                    // object parameter's `additionalProperties` schema (to spell `Dict[str, …]`).
+                    if p["description"] == nil { p["description"] = .string("The \(key).") }
+                    if p["type"] == "object", p["additionalProperties"] == nil { p["additionalProperties"] = ["type": "integer"] }
                     properties[key] = .object(p)
                 }
                 root["properties"] = .object(properties)
@@ -318,6 +322,13 @@ final class ToolCallTemplateRoundTripTests: XCTestCase {
         var text = String(decoding: f[cut...], as: UTF8.self)
         if let end = endOfTurnTokens.compactMap({ text.range(of: $0)?.lowerBound }).min() {
             text = String(text[..<end])
+        }
+        // A template that writes more after the last message (Command R+'s closing system
+        // instruction) diverges before the generation prompt's own last token: the prompt wrote
+        // it, the model would not.
+        if diverged, let open = prompt.range(of: "<", options: .backwards) {
+            let lastToken = prompt[open.lowerBound...]
+            if lastToken.hasSuffix(">"), text.hasPrefix(lastToken) { text.removeFirst(lastToken.count) }
         }
         let opens = format.promptOpensReasoning(prompt)
         guard diverged, let block = format.parsePlan.reasoning.first else { return (text, opens) }

@@ -16,6 +16,7 @@ extension ToolCallFormat {
             return has("```json") ? .deepseekR1 : .deepseekV31
         }
         if has("<|START_ACTION|>") { return .commandR7B }
+        if has("Action:\\n```json") && has("tool_name") { return .commandRPlus }
         if has("[TOOL_CALLS]") { return has("[ARGS]") ? .mistralArgs : .mistral }
         if has(" functools[") { return .firefunctionV2 }
         if has("<|tool_call|>") { return .granite }

@@ -114,6 +114,10 @@ extension ToolCallFormat {
                                                                      lit("<|END_ACTION|>")])],
                              reasoning: [(open: "<|START_THINKING|>".bytes, close: "<|END_THINKING|>".bytes)],
                              dropMarkers: ["<|START_RESPONSE|>".bytes, "<|END_RESPONSE|>".bytes])
+        case .commandRPlus:
+            return ParsePlan(triggers: [trigger("Action:", [lit("```json"), calls(name: "tool_name", arguments: ["parameters"]),
+                                                            lit("```")])],
+                             reasoning: [])
         case .firefunctionV2:
             // The `[` belongs to the JSON array the call step reads.
             return ParsePlan(triggers: [trigger(" functools", [calls()]), trigger("functools", [calls()])],

@@ -46,6 +46,9 @@ extension ToolCallFormat {
             if !text.isEmpty { parts.append("all\n" + text) }
             parts += calls.map { $0.name + "\n" + json($0.arguments) }
             return parts.joined(separator: ">>>")
+        case .commandRPlus:
+            // The action list follows the content on a line of its own, even after empty content.
+            return calls.isEmpty ? text : text + "\n" + standard(json).dropFirst(text.count)
         case .commandR7B:
             let visible = text.isEmpty ? "" : "<|START_RESPONSE|>" + text + "<|END_RESPONSE|>"
             return visible + standard(json).dropFirst(text.count)

@@ -56,6 +56,8 @@ public enum ToolCallFormat: String, CaseIterable, Sendable {
     case deepseekV31
     /// Command R7B: `<|START_ACTION|>[{"tool_call_id": …, "tool_name": …, "parameters": …}]<|END_ACTION|>`.
     case commandR7B
+    /// Command R+ (tool-use template): `Action:\n```json\n[{"tool_name": …, "parameters": …}]```` .
+    case commandRPlus
     /// Firefunction v2: ` functools[{"name": …, "arguments": …}]`.
     case firefunctionV2
     /// Granite 3.x: `<|tool_call|>[{"name": …, "arguments": …}]`.

@@ -163,6 +163,10 @@ extension ToolCallFormat {
                         separator: ",\n    ", sectionSuffix: "\n]<|END_ACTION|>",
                         name: .insideJSON(nameKey: "tool_name", argumentsKey: "parameters", idKey: "tool_call_id"),
                         reasoning: ("<|START_THINKING|>", "<|END_THINKING|>"))
+        case .commandRPlus:
+            return make(triggers: ["Action:"], sectionPrefix: "Action:\n```json\n[\n    ", separator: ",\n    ",
+                        sectionSuffix: "\n]```", name: .insideJSON(nameKey: "tool_name", argumentsKey: "parameters", idKey: nil),
+                        reasoning: nil)
         case .firefunctionV2:
             return make(triggers: [" functools[", "functools["], sectionPrefix: " functools[", separator: ", ",
                         sectionSuffix: "]", name: nameArgs, reasoning: nil)
