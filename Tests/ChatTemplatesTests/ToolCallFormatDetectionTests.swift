@@ -72,7 +72,7 @@ final class ToolCallFormatDetectionTests: XCTestCase {
         "moonshotai-Kimi-K2": .kimiK2,
         "muse-glimmer": .generic,
         "openai-gpt-oss-120b": .gptOss,
-        "openbmb-MiniCPM5-1B": .generic,
+        "openbmb-MiniCPM5-1B": .minicpm5,
         "poolside-Laguna-S-2.1": .glm45,
         "poolside-Laguna-XS-2.1": .glm45,
         "poolside-Laguna-XS.2": .glm45,

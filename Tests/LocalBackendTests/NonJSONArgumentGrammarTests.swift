@@ -6,7 +6,7 @@ import TestSupport
 import XCTest
 @testable import LocalBackend
 
-/// Qwen3-Coder, GLM-4.5, MiniMax-M2, Hy3, Seed-OSS and DeepSeek's DSML write arguments as XML-style parameter elements,
+/// Qwen3-Coder, GLM-4.5, MiniMax-M2, Hy3, Seed-OSS, DeepSeek's DSML and MiniCPM 5 write arguments as XML-style parameter elements,
 /// Gemma 4 in its own notation. Their call grammar must admit what a correct model writes (the
 /// format's own rendering), refuse a call with a parameter removed, renamed or mistyped, and
 /// only ever produce text that the format's parser reads back as schema-valid arguments.
@@ -14,7 +14,7 @@ final class NonJSONArgumentGrammarTests: XCTestCase {
     static let formats = ToolCallFormat.allCases.filter { $0.syntax.argumentsEncoding != .json }
 
     func testEveryNonJSONFormatIsCovered() {
-        XCTAssertEqual(Set(Self.formats), [.qwen3Coder, .glm45, .minimaxM2, .hy3, .seedOSS, .deepseekV32, .deepseekV4, .gemma])
+        XCTAssertEqual(Set(Self.formats), [.qwen3Coder, .glm45, .minimaxM2, .hy3, .seedOSS, .deepseekV32, .deepseekV4, .minicpm5, .gemma])
     }
 
     static let editFile = FunctionDefinition(name: "edit_file", parameters: [

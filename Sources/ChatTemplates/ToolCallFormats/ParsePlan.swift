@@ -60,6 +60,8 @@ struct ParsePlan {
         /// An attribute after the name, inside the key (DSML's `" string="true`): cut from the
         /// name; `true` marks a raw string value where the tool declares no type.
         var stringAttribute: [UInt8]? = nil
+        /// A value may be wrapped in `<![CDATA[…]]>` (MiniCPM 5), which is not part of it.
+        var unwrapsCDATA = false
     }
 
     /// Steps for one call, and how a section continues after it.

@@ -31,6 +31,7 @@ extension ToolCallFormat {
         if has("<tool_calls{}>") && has("<arg_key{}>") && has("<tool_sep{}>") { return .hy3 }
         if has("<minimax:tool_call>") && has("<invoke name=") && has("<parameter name=") { return .minimaxM2 }
         if has("<seed:tool_call>") && has("<function=") { return .seedOSS }
+        if has("<function name=\"") && has("<param name=\"") { return .minicpm5 }
         if has("｜DSML｜") && has("'tool_calls>") { return .deepseekV4 }
         if has("｜DSML｜") && has("'function_calls>") { return .deepseekV32 }
         if has("<tool_call>") && has("<function=") && has("<parameter=") { return .qwen3Coder }

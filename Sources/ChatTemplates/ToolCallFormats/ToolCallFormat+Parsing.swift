@@ -198,6 +198,12 @@ extension ToolCallFormat {
             return ParsePlan(triggers: section(begin: "<｜DSML｜" + block, call: "<｜DSML｜invoke name=\"",
                                                end: "</｜DSML｜" + block, [name(["\">"]), .begin, .xmlArguments(style)]),
                              reasoning: think)
+        case .minicpm5:
+            let style = ParsePlan.XMLArgumentStyle(keyOpen: "<param name=\"".bytes, keyClose: "\">".bytes, valueOpen: nil,
+                                                   valueClose: "</param>".bytes, end: "</function>".bytes,
+                                                   trimNewlines: false, unwrapsCDATA: true)
+            return ParsePlan(triggers: [trigger("<function name=\"", [name(["\">"]), .begin, .xmlArguments(style)])],
+                             reasoning: think)
         case .kimiK2:
             let steps: [Step] = [name(["<|tool_call_argument_begin|>"], style: .kimi), .begin, .jsonArguments,
                                  lit("<|tool_call_end|>")]

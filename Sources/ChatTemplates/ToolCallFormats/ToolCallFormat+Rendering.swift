@@ -61,7 +61,7 @@ extension ToolCallFormat {
         case .minimaxM2:
             // The template opens the section on a line of its own, even after empty content.
             return calls.isEmpty ? text : text + "\n" + standard { xmlParameters($0) }.dropFirst(text.count)
-        case .hy3:
+        case .hy3, .minicpm5:
             return standard { xmlParameters($0) }
         case .deepseekV32, .deepseekV4:
             return calls.isEmpty ? text : text + "\n\n" + standard { xmlParameters($0) }.dropFirst(text.count)

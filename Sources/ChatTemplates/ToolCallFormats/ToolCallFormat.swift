@@ -90,6 +90,9 @@ public enum ToolCallFormat: String, CaseIterable, Sendable {
     case deepseekV32
     /// DeepSeek V4: V3.2's DSML in a `<｜DSML｜tool_calls>` section.
     case deepseekV4
+    /// MiniCPM 5: `<function name="NAME"><param name="P">V</param></function>`, a value holding
+    /// `<`, `&` or a newline wrapped in `<![CDATA[…]]>`.
+    case minicpm5
     /// Kimi K2: `<|tool_calls_section_begin|><|tool_call_begin|>functions.NAME:IDX<|tool_call_argument_begin|>{…}<|tool_call_end|><|tool_calls_section_end|>`.
     case kimiK2
     /// Gemma 4: `<|tool_call>call:NAME{key:<|"|>text<|"|>,n:1}<tool_call|>`.

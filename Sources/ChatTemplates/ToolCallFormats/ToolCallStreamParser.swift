@@ -639,7 +639,12 @@ public struct ToolCallStreamParser: Sendable {
         var valueStarted = false
         var types: [String] = []
         var buffered: [UInt8] = []
+        /// The value is wrapped in `<![CDATA[…]]>`, whose end comes before the closing marker.
+        var inCDATA = false
     }
+
+    private static let cdataOpen = Array("<![CDATA[".utf8)
+    private static let cdataClose = Array("]]>".utf8)
 
     private mutating func readXMLArguments(_ style: ParsePlan.XMLArgumentStyle, _ c: inout CallState) -> StepResult {
         var x: XMLState
@@ -698,17 +703,25 @@ public struct ToolCallStreamParser: Sendable {
                         if pos == buffer.count { c.sub = .xml(x); return .needMore }
                         if buffer[pos] == 0x0A { take(1, &c) }
                     }
+                    if style.unwrapsCDATA {
+                        switch match(Self.cdataOpen, at: pos) {
+                        case .partial: c.sub = .xml(x); return .needMore
+                        case .full: take(Self.cdataOpen.count, &c); x.inCDATA = true
+                        case .none: break
+                        }
+                    }
                     x.valueStarted = true
                     if x.streaming { out.append(UInt8(ascii: "\"")) }
                 }
-                let found = find(style.valueClose, from: pos)
+                let found = find(x.inCDATA ? Self.cdataClose + style.valueClose : style.valueClose, from: pos)
                 var end = found?.index ?? buffer.count
                 let complete = found?.full == true
                 if style.trimNewlines, end > pos, buffer[end - 1] == 0x0A { end -= 1 }
                 if x.streaming { appendJSONEscaped(buffer[pos..<end], to: &out) } else { x.buffered += buffer[pos..<end] }
                 take(end - pos, &c)
                 guard complete else { c.sub = .xml(x); return .needMore }
-                take(found!.index + style.valueClose.count - pos, &c)
+                take(found!.index + (x.inCDATA ? Self.cdataClose.count : 0) + style.valueClose.count - pos, &c)
+                x.inCDATA = false
                 if x.streaming {
                     out.append(UInt8(ascii: "\""))
                 } else {

@@ -231,6 +231,10 @@ extension ToolCallFormat {
                         callPrefix: "<｜DSML｜invoke name=\"", argumentsPrefix: "\">\n", sectionSuffix: "</｜DSML｜" + block,
                         encoding: .xmlParameters(keyOpen: "<｜DSML｜parameter name=\"", keyClose: "\" string=\"{string}\">",
                                                  valueOpen: "", valueClose: "</｜DSML｜parameter>\n", end: "</｜DSML｜invoke>\n"))
+        case .minicpm5:
+            return make(triggers: ["<function name=\""], callPrefix: "<function name=\"", argumentsPrefix: "\">",
+                        encoding: .xmlParameters(keyOpen: "<param name=\"", keyClose: "\">", valueOpen: "",
+                                                 valueClose: "</param>", end: "</function>"))
         case .kimiK2:
             return make(triggers: ["<|tool_calls_section_begin|>"], sectionPrefix: "<|tool_calls_section_begin|>",
                         callPrefix: "<|tool_call_begin|>", nameTemplate: "functions.{name}:{index}",
