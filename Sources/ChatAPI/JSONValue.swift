@@ -44,8 +44,29 @@ public struct JSONNumber: Sendable, CustomStringConvertible {
         self.double = value
     }
 
-    /// True when the literal has no fraction or exponent part that makes it non-integral.
-    public var isInteger: Bool { double.isFinite && double == double.rounded(.towardZero) }
+    /// True when the literal's value is a whole number, decided from its digits, not from a
+    /// Double: `78E915` is an integer no Double holds, `1.0000000000000001` is not one though
+    /// it rounds to 1.0.
+    public var isInteger: Bool {
+        var literal = Substring(text)
+        if literal.first == "-" { literal = literal.dropFirst() }
+        let mantissa = literal.prefix { $0 != "e" && $0 != "E" }
+        var exponentText = literal.dropFirst(mantissa.count + 1)
+        let negativeExponent = exponentText.first == "-"
+        if exponentText.first == "-" || exponentText.first == "+" { exponentText = exponentText.dropFirst() }
+        let integerDigits = mantissa.prefix { $0 != "." }
+        let fractionDigits = mantissa.dropFirst(integerDigits.count + 1)
+        let digits = integerDigits + fractionDigits
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
+        let trailingZeros = digits.reversed().prefix { $0 == "0" }.count
+        if trailingZeros == digits.count { return true }
+        // The value is DIGITS × 10^(exponent − fraction digits): whole when the trailing zeros cover the scale.
+        let digitsAfterPoint = fractionDigits.count
+        guard let exponent = Int(exponentText.isEmpty ? "0" : String(exponentText)) else {
+            return !negativeExponent  // an exponent too large for Int: whole unless it is negative
+        }
+        return digitsAfterPoint - (negativeExponent ? -exponent : exponent) <= trailingZeros
+    }
 
     /// The value as an Int when it is integral and fits.
     public var int: Int? {

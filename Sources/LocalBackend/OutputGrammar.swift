@@ -124,6 +124,7 @@ struct OutputGrammar {
                 case .json: argumentsOf[function.name] = arguments(function)
                 case .xmlParameters: argumentsOf[function.name] = try XMLParameterGrammar(syntax.argumentsEncoding)!.arguments(function)
                 case .gemma: argumentsOf[function.name] = try GemmaArgumentGrammar().arguments(function)
+                case .pythonKeywords: argumentsOf[function.name] = try PythonArgumentGrammar().arguments(function)
                 }
             } catch let problem as GrammarError {
                 throw UnenforceableParameters(function: function.name, problem: problem)

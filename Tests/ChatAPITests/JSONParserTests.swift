@@ -27,4 +27,14 @@ final class JSONParserTests: XCTestCase {
         let indented = JSONFormatting(itemSeparator: " ", keySeparator: ": ", indent: 2)
         XCTAssertEqual(v.serialized(indented), "{\n  \"a\": [\n    1,\n    2\n  ],\n  \"b\": \"é\"\n}")
     }
+
+    /// Whole numbers are decided from the digits, as JSON Schema's `integer` is, not through a Double.
+    func testIntegerLiteralsAreDecidedExactly() throws {
+        for (text, whole) in [("3", true), ("-0", true), ("3.0", true), ("1.50e1", true), ("100e-2", true), ("78E915", true),
+                              ("1E+2", true), ("0.000", true), ("3.5", false), ("1e-1", false), ("1.0000000000000001", false),
+                              ("12e-1", false), ("1e-99999999999999999999", false)] {
+            guard case .number(let number) = try JSONValue(parsing: text) else { return XCTFail(text) }
+            XCTAssertEqual(number.isInteger, whole, text)
+        }
+    }
 }

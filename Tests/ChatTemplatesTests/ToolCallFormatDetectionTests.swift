@@ -5,7 +5,7 @@ import XCTest
 /// Detection against the 72 real templates in shared/data/chat-templates.
 final class ToolCallFormatDetectionTests: XCTestCase {
     /// Expected format per template file (without `.jinja`). Families whose tool format is not
-    /// implemented (MiniMax-M3, LFM2, GigaChat 3, …)
+    /// implemented (MiniMax-M3, Kimi K3, GigaChat 3, …)
     /// and templates without tools fall back to `.generic`.
     static let expected: [String: ToolCallFormat] = [
         "Apertus-8B-Instruct": .apertus,
@@ -24,9 +24,9 @@ final class ToolCallFormatDetectionTests: XCTestCase {
         "Kimi-K2-Instruct": .kimiK2,
         "Kimi-K2-Thinking": .kimiK2,
         "Kimi-K3": .generic,
-        "LFM2-8B-A1B": .generic,
-        "LFM2.5-8B-A1B": .generic,
-        "LFM2.5-Instruct": .generic,
+        "LFM2-8B-A1B": .lfm2,
+        "LFM2.5-8B-A1B": .lfm2,
+        "LFM2.5-Instruct": .lfm2,
         "MiMo-VL": .hermes,
         "MiniMax-M1": .minimaxM1,
         "MiniMax-M2": .minimaxM2,

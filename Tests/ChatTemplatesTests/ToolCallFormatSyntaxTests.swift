@@ -69,6 +69,8 @@ final class ToolCallFormatSyntaxTests: XCTestCase {
             }.joined() + end
         case .gemma:
             return gemmaArguments(arguments)
+        case .pythonKeywords:
+            return arguments.map { key, value in key + "=" + value.serialized() }.joined(separator: ", ")
         }
     }
 }

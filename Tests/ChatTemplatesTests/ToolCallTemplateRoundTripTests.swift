@@ -47,6 +47,8 @@ final class ToolCallTemplateRoundTripTests: XCTestCase {
     static let noCallRendering: [String: String] = [
         "llama-cpp-deepseek-r1":
             "raises \"Object of type generator is not JSON serializable\" in jinja2 too (it pipes a generator to tojson); the same format is covered by the two DeepSeek R1 Distill templates",
+        "LFM2-8B-A1B": "renders only the content of assistant messages; its format is covered by LFM2.5-8B-A1B",
+        "LFM2.5-Instruct": "renders only the content of assistant messages; its format is covered by LFM2.5-8B-A1B",
         "ibm-granite-granite-3.3-2B-Instruct":
             "renders only the content of assistant messages; its <|tool_call|> format is covered by ToolCallFormatRoundTripTests",
     ]

@@ -61,4 +61,13 @@ enum CallGrammarCheck {
         default: return value
         }
     }
+
+    /// A value as the Python keyword-argument grammar writes it: `True`/`False`/`None`, else JSON.
+    static func pythonKeywordValue(_ value: JSONValue) -> String {
+        switch value {
+        case .bool(let flag): return flag ? "True" : "False"
+        case .null: return "None"
+        default: return value.serialized()
+        }
+    }
 }

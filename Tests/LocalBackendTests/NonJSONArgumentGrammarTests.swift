@@ -7,14 +7,14 @@ import XCTest
 @testable import LocalBackend
 
 /// Qwen3-Coder, GLM-4.5, MiniMax-M2, Hy3, Seed-OSS, DeepSeek's DSML and MiniCPM 5 write arguments as XML-style parameter elements,
-/// Gemma 4 in its own notation. Their call grammar must admit what a correct model writes (the
+/// Gemma 4 in its own notation, LFM2 as Python keyword arguments. Their call grammar must admit what a correct model writes (the
 /// format's own rendering), refuse a call with a parameter removed, renamed or mistyped, and
 /// only ever produce text that the format's parser reads back as schema-valid arguments.
 final class NonJSONArgumentGrammarTests: XCTestCase {
     static let formats = ToolCallFormat.allCases.filter { $0.syntax.argumentsEncoding != .json }
 
     func testEveryNonJSONFormatIsCovered() {
-        XCTAssertEqual(Set(Self.formats), [.qwen3Coder, .glm45, .minimaxM2, .hy3, .seedOSS, .deepseekV32, .deepseekV4, .minicpm5, .gemma])
+        XCTAssertEqual(Set(Self.formats), [.qwen3Coder, .glm45, .minimaxM2, .hy3, .seedOSS, .deepseekV32, .deepseekV4, .minicpm5, .gemma, .lfm2])
     }
 
     static let editFile = FunctionDefinition(name: "edit_file", parameters: [
@@ -51,6 +51,8 @@ final class NonJSONArgumentGrammarTests: XCTestCase {
             }.joined() + end
         case .gemma:
             encoded = gemmaNotation(.object(arguments))
+        case .pythonKeywords:
+            encoded = arguments.map { key, value in key + "=" + CallGrammarCheck.pythonKeywordValue(value) }.joined(separator: ", ")
         case .json:
             preconditionFailure("\(format) writes JSON arguments")
         }
@@ -58,9 +60,14 @@ final class NonJSONArgumentGrammarTests: XCTestCase {
             + syntax.textAfterArguments() + syntax.sectionSuffix
     }
 
-    /// What ends a string value: the XML closing marker, or Gemma's quote.
-    private func valueTerminator(_ format: ToolCallFormat) -> String {
-        XMLParameterGrammar(format.syntax.argumentsEncoding)?.valueTerminator ?? GemmaArgumentGrammar.quote
+    /// What ends a raw string value: the XML closing marker, or Gemma's quote; nil where strings
+    /// are JSON strings (Python keyword arguments), which escape anything.
+    private func valueTerminator(_ format: ToolCallFormat) -> String? {
+        switch format.syntax.argumentsEncoding {
+        case .xmlParameters: return XMLParameterGrammar(format.syntax.argumentsEncoding)?.valueTerminator
+        case .gemma: return GemmaArgumentGrammar.quote
+        case .json, .pythonKeywords: return nil
+        }
     }
 
     func testTheFormatsOwnCallIsAdmittedAndParsesBack() throws {
@@ -88,10 +95,13 @@ final class NonJSONArgumentGrammarTests: XCTestCase {
         var closesEarly = Self.goodArguments
         for format in Self.formats {
             let g = try CallGrammarCheck.grammar(format, [Self.editFile])
-            closesEarly["content"] = .string("a " + valueTerminator(format) + " b")
-            for (what, arguments) in [("removed", removed), ("renamed", renamed), ("mistyped", mistyped),
-                                      ("outside the enum", badEnum), ("against the pattern", badPattern),
-                                      ("holding the closing marker", closesEarly)] {
+            var cases = [("removed", removed), ("renamed", renamed), ("mistyped", mistyped),
+                         ("outside the enum", badEnum), ("against the pattern", badPattern)]
+            if let terminator = valueTerminator(format) {
+                closesEarly["content"] = .string("a " + terminator + " b")
+                cases.append(("holding the closing marker", closesEarly))
+            }
+            for (what, arguments) in cases {
                 XCTAssertFalse(CallGrammarCheck.admits(g, rendered(format, arguments)), "\(format): a parameter \(what) was admitted")
             }
             // Gemma writes keys in its own fixed order, which its rendering above always follows.
@@ -131,6 +141,8 @@ final class NonJSONArgumentGrammarTests: XCTestCase {
                 XCTAssertEqual((error as? OutputGrammar.UnenforceableParameters)?.function, "f")
                 XCTAssertTrue("\(error)".contains("oneOf"), "\(error)")
             }
+            // A raw string cannot be a choice of schemas; a JSON value (Python arguments) can.
+            guard valueTerminator(format) != nil else { continue }
             XCTAssertThrowsError(try CallGrammarCheck.grammar(format, [stringAnyOf])) { error in
                 XCTAssertTrue("\(error)".contains("anyOf"), "\(error)")
             }

@@ -4,7 +4,7 @@ extension ToolCallFormat {
     ///
     /// `metadata` (GGUF keys such as `general.architecture`, `general.name`) is consulted only
     /// when the template says nothing. Templates without tool support — and families whose
-    /// formats are not implemented here (MiniMax-M3, LFM2, GigaChat 3, …) —
+    /// formats are not implemented here (MiniMax-M3, Kimi K3, GigaChat 3, …) —
     /// get `.generic`, which describes the tools in the system prompt instead.
     public static func detect(template: String, metadata: [String: String] = [:]) -> ToolCallFormat {
         let t = template
@@ -31,6 +31,8 @@ extension ToolCallFormat {
         if has("<tool_calls{}>") && has("<arg_key{}>") && has("<tool_sep{}>") { return .hy3 }
         if has("<minimax:tool_call>") && has("<invoke name=") && has("<parameter name=") { return .minimaxM2 }
         if has("<seed:tool_call>") && has("<function=") { return .seedOSS }
+        // LFM2's templates list tools in <|tool_list_start|>; not every one renders past calls.
+        if has("<|tool_call_start|>") || has("<|tool_list_start|>") || has("List of tools: [") { return .lfm2 }
         if has("<function name=\"") && has("<param name=\"") { return .minicpm5 }
         if has("｜DSML｜") && has("'tool_calls>") { return .deepseekV4 }
         if has("｜DSML｜") && has("'function_calls>") { return .deepseekV32 }

@@ -71,6 +71,19 @@ extension ToolCallFormat {
                 + standard { xmlParameters($0) }.dropFirst(text.count)
         case .gemma:
             return standard { gemmaArguments($0) }
+        case .lfm2:
+            // As LFM2.5's `format_arg_value`: strings in single quotes, objects as JSON, the rest as Python writes them.
+            return standard { arguments in
+                arguments.map { key, value in
+                    let spelled: String
+                    switch value {
+                    case .string(let s): spelled = "'" + s + "'"
+                    case .object: spelled = value.serialized(JSONFormatting(itemSeparator: " ", keySeparator: ": "))
+                    default: spelled = pythonRepr(value)
+                    }
+                    return key + "=" + spelled
+                }.joined(separator: ", ")
+            }
         case .generic:
             guard !calls.isEmpty else { return text }
             let prefix = text.isEmpty ? "" : text + "\n"
@@ -118,4 +131,16 @@ public func gemmaNotation(_ value: JSONValue) -> String {
 /// The order Gemma's template writes an object's keys in: Jinja's `dictsort`, which ignores case.
 public func gemmaKeyOrder(_ keys: [String]) -> [String] {
     keys.sorted { ($0.lowercased(), $0) < ($1.lowercased(), $1) }
+}
+
+/// A JSON value as Python's `str()` writes the equivalent literal (`True`, `None`, `['a', 1]`).
+func pythonRepr(_ value: JSONValue) -> String {
+    switch value {
+    case .string(let s): return "'" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
+    case .bool(let b): return b ? "True" : "False"
+    case .null: return "None"
+    case .number(let n): return n.text
+    case .array(let items): return "[" + items.map(pythonRepr).joined(separator: ", ") + "]"
+    case .object(let o): return "{" + o.map { pythonRepr(.string($0.key)) + ": " + pythonRepr($0.value) }.joined(separator: ", ") + "}"
+    }
 }

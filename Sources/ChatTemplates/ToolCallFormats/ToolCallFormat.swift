@@ -93,6 +93,8 @@ public enum ToolCallFormat: String, CaseIterable, Sendable {
     /// MiniCPM 5: `<function name="NAME"><param name="P">V</param></function>`, a value holding
     /// `<`, `&` or a newline wrapped in `<![CDATA[…]]>`.
     case minicpm5
+    /// LFM2 / LFM2.5: `<|tool_call_start|>[NAME(key='text', n=1), …]<|tool_call_end|>`, Python calls.
+    case lfm2
     /// Kimi K2: `<|tool_calls_section_begin|><|tool_call_begin|>functions.NAME:IDX<|tool_call_argument_begin|>{…}<|tool_call_end|><|tool_calls_section_end|>`.
     case kimiK2
     /// Gemma 4: `<|tool_call>call:NAME{key:<|"|>text<|"|>,n:1}<tool_call|>`.

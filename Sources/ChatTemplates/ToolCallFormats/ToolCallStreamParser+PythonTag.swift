@@ -138,20 +138,23 @@ private func isIdentifierByte(_ b: UInt8) -> Bool {
 private func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
 
 /// `query="x", count=3` as a JSON object: quoted values are strings (backslash escapes of quotes,
-/// backslashes and newlines undone), others Python/JSON literals converted per the declared types.
+/// backslashes and newlines undone, and JSON's), others Python/JSON literals converted per the
+/// declared types. Reads Unicode scalars, not characters: a quote followed by a combining mark
+/// is one character but still a quote.
 func parsePythonKeywordArguments(_ text: String, types: (String) -> [String]) -> JSONObject? {
     var result: JSONObject = [:]
-    var chars = Substring(text)
-    func skipSpace() { chars = chars.drop(while: \.isWhitespace) }
+    var chars = Substring(text).unicodeScalars
+    func skipSpace() { chars = chars.drop(while: \.properties.isWhitespace) }
+    func string(_ scalars: Substring.UnicodeScalarView) -> String { String(String.UnicodeScalarView(scalars)) }
     skipSpace()
     while !chars.isEmpty {
         guard let eq = chars.firstIndex(of: "=") else { return nil }
-        let key = chars[..<eq].trimmingCharacters(in: .whitespaces)
+        let key = string(chars[..<eq]).trimmingCharacters(in: .whitespaces)
         guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { return nil }
         chars = chars[chars.index(after: eq)...]
         skipSpace()
         if let q = chars.first, q == "\"" || q == "'" {
-            var value = "", escaped = false, closed = false
+            var value = String.UnicodeScalarView(), escaped = false, closed = false
             var i = chars.index(after: chars.startIndex)
             while i < chars.endIndex {
                 let ch = chars[i]
@@ -160,7 +163,16 @@ func parsePythonKeywordArguments(_ text: String, types: (String) -> [String]) ->
                     switch ch {
                     case "n": value.append("\n")
                     case "t": value.append("\t")
-                    case "\\", "\"", "'": value.append(ch)
+                    case "r": value.append("\r")
+                    case "b": value.append("\u{08}")
+                    case "f": value.append("\u{0C}")
+                    case "\\", "\"", "'", "/": value.append(ch)
+                    case "u":
+                        // JSON's \uXXXX (a grammar writes string values as JSON strings).
+                        let hex = chars[i...].prefix(4)
+                        guard hex.count == 4, let code = UInt32(string(hex), radix: 16) else { return nil }
+                        i = chars.index(i, offsetBy: 4)
+                        value.append(Unicode.Scalar(code) ?? "\u{FFFD}")
                     default: value.append("\\"); value.append(ch)
                     }
                     escaped = false
@@ -174,11 +186,11 @@ func parsePythonKeywordArguments(_ text: String, types: (String) -> [String]) ->
                 }
             }
             guard closed else { return nil }
-            result[key] = .string(value)
+            result[key] = .string(String(value))
             chars = chars[i...]
         } else {
-            let end = chars.firstIndex(of: ",") ?? chars.endIndex
-            let raw = chars[..<end].trimmingCharacters(in: .whitespaces)
+            let end = topLevelComma(in: chars) ?? chars.endIndex
+            let raw = string(chars[..<end]).trimmingCharacters(in: .whitespaces)
             guard !raw.isEmpty else { return nil }
             result[key] = convertTextValue(raw, types: types(key))
             chars = chars[end...]
@@ -187,4 +199,27 @@ func parsePythonKeywordArguments(_ text: String, types: (String) -> [String]) ->
         if chars.first == "," { chars = chars.dropFirst(); skipSpace() } else if !chars.isEmpty { return nil }
     }
     return result
+}
+
+/// The first comma outside brackets and quotes: where an unquoted value such as
+/// `{"a": 1, "b": [2, 3]}` ends.
+private func topLevelComma(in text: Substring.UnicodeScalarView) -> Substring.UnicodeScalarView.Index? {
+    var depth = 0
+    var quote: Unicode.Scalar?
+    var escaped = false
+    for index in text.indices {
+        let ch = text[index]
+        if let q = quote {
+            if escaped { escaped = false } else if ch == "\\" { escaped = true } else if ch == q { quote = nil }
+            continue
+        }
+        switch ch {
+        case "\"", "'": quote = ch
+        case "[", "{", "(": depth += 1
+        case "]", "}", ")": depth -= 1
+        case "," where depth == 0: return index
+        default: break
+        }
+    }
+    return nil
 }

@@ -29,6 +29,9 @@ public struct ToolCallSyntax: Sendable, Equatable {
         case xmlParameters(keyOpen: String, keyClose: String, valueOpen: String, valueClose: String, end: String)
         /// Gemma's notation: `{key:<|"|>text<|"|>,n:1,flag:true}` (keys sorted, strings in `<|"|>`).
         case gemma
+        /// Python keyword arguments: `key="text", n=1, flag=True` (the parentheses around them are
+        /// the call's `argumentsPrefix` and `callSuffix`).
+        case pythonKeywords
     }
 
     /// Texts that begin tool calling in the output (auto mode).
@@ -235,6 +238,9 @@ extension ToolCallFormat {
             return make(triggers: ["<function name=\""], callPrefix: "<function name=\"", argumentsPrefix: "\">",
                         encoding: .xmlParameters(keyOpen: "<param name=\"", keyClose: "\">", valueOpen: "",
                                                  valueClose: "</param>", end: "</function>"))
+        case .lfm2:
+            return make(triggers: ["<|tool_call_start|>"], sectionPrefix: "<|tool_call_start|>[", argumentsPrefix: "(",
+                        callSuffix: ")", separator: ", ", sectionSuffix: "]<|tool_call_end|>", encoding: .pythonKeywords)
         case .kimiK2:
             return make(triggers: ["<|tool_calls_section_begin|>"], sectionPrefix: "<|tool_calls_section_begin|>",
                         callPrefix: "<|tool_call_begin|>", nameTemplate: "functions.{name}:{index}",
