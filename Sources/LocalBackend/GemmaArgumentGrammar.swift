@@ -114,19 +114,7 @@ struct GemmaArgumentGrammar {
             (required: required.contains(name),
              spec: GrammarSpec.sequence([.literal(name + ":"), try value(properties[name]!, depth: depth + 1)]))
         }
-        // The first member written decides where commas go: one alternative per possible first
-        // member (the optional ones before the first required one, and that one), each followed
-        // by the later members with their commas.
-        var firsts: [GrammarSpec] = []
-        for (index, member) in members.enumerated() {
-            let later = members[(index + 1)...].map { later -> GrammarSpec in
-                let written = GrammarSpec.sequence([.literal(","), later.spec])
-                return later.required ? written : .repeated(written, min: 0, max: 1)
-            }
-            firsts.append(.sequence([member.spec] + later))
-            if member.required { break }
-        }
-        let body: GrammarSpec = members.contains(where: \.required) ? .choice(firsts) : .repeated(.choice(firsts), min: 0, max: 1)
+        let body = GrammarSpec.orderedMembers(members, separator: ",")
         return .sequence([.literal("{"), body, .literal("}")])
     }
 

@@ -17,50 +17,19 @@ struct PythonArgumentGrammar {
     /// The keyword arguments of `function` (without the parentheses). Throws for a schema this
     /// format cannot spell (naming the keyword).
     func arguments(_ function: FunctionDefinition) throws -> GrammarSpec {
-        guard case .object(let root) = function.parameters ?? ["type": "object", "properties": .object([:])] else {
-            throw GrammarError.invalidSchema("parameters must be an object schema")
-        }
-        if let key = root.keys.sorted().first(where: { !XMLParameterGrammar.rootKeys.contains($0) }) {
-            throw GrammarError.unsupportedKeyword(key, detail: "not supported at the top of a tool's parameters this model writes as Python keyword arguments")
-        }
-        if let type = root["type"], type != .string("object") {
-            throw GrammarError.invalidSchema("parameters must have type \"object\"")
-        }
-        let properties = root["properties"]?.objectValue ?? [:]
-        let required = Set((root["required"]?.arrayValue ?? []).compactMap(\.stringValue))
-        if let missing = required.sorted().first(where: { properties[$0] == nil }) {
-            throw GrammarError.unsupportedKeyword("required", detail: "'\(missing)' is not among the declared properties")
-        }
-        if let bad = properties.keys.first(where: { !Self.isIdentifier($0) }) {
+        let parameters = try ToolParameters(function, writtenAs: "Python keyword arguments")
+        if let bad = parameters.properties.keys.first(where: { !Self.isIdentifier($0) }) {
             throw GrammarError.invalidSchema("property name '\(bad)' is not a Python identifier")
         }
-        let definitions = root.filter { $0.key == "$defs" || $0.key == "definitions" }
-        func withDefinitions(_ schema: JSONValue) -> JSONValue {
-            guard case .object(var object) = schema else { return schema }
-            for (key, value) in definitions where object[key] == nil { object[key] = value }
-            return .object(object)
-        }
-        if properties.isEmpty {
-            guard root["additionalProperties"] != .bool(false) else { return .sequence([]) }
+        if let undeclared = parameters.undeclared {
             let name = GrammarSpec.rawString(schema: ["type": "string", "pattern": .string(Self.freeNamePattern)], excluding: "=")
-            let value = Self.value(withDefinitions(root["additionalProperties"] ?? .bool(true)))
+            let value = Self.value(parameters.compilable(undeclared))
             return .repeated(.sequence([name, .literal("="), value]), min: 0, max: nil, separator: ", ")
         }
-        let members = properties.map { name, schema in
-            (required: required.contains(name), spec: GrammarSpec.sequence([.literal(name + "="), Self.value(withDefinitions(schema))]))
-        }
-        // The first argument written decides where the separators go: one alternative per
-        // possible first argument (the optional ones before the first required one, and that one).
-        var firsts: [GrammarSpec] = []
-        for (index, member) in members.enumerated() {
-            let later = members[(index + 1)...].map { later -> GrammarSpec in
-                let written = GrammarSpec.sequence([.literal(", "), later.spec])
-                return later.required ? written : .repeated(written, min: 0, max: 1)
-            }
-            firsts.append(.sequence([member.spec] + later))
-            if member.required { break }
-        }
-        return members.contains(where: \.required) ? .choice(firsts) : .repeated(.choice(firsts), min: 0, max: 1)
+        return .orderedMembers(parameters.properties.map { name, schema in
+            (required: parameters.required.contains(name),
+             spec: .sequence([.literal(name + "="), Self.value(parameters.compilable(schema))]))
+        }, separator: ", ")
     }
 
     /// `True`/`False` and `None` for a boolean or null schema; JSON of the schema otherwise.

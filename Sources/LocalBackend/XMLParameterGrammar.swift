@@ -27,46 +27,22 @@ struct XMLParameterGrammar {
     /// closing marker without the newlines the format writes around it).
     var valueTerminator: String { valueClose.trimmingCharacters(in: .newlines) }
 
-    /// Top-level keywords of a tool's parameters that this grammar honours or that only annotate.
-    static let rootKeys: Set<String> = ["type", "properties", "required", "additionalProperties", "$defs", "definitions",
-                                        "title", "description", "$schema", "$id", "$comment", "examples", "default"]
-
     /// Names of undeclared parameters, where a schema declares none.
     static let freeNamePattern = "^[A-Za-z_][A-Za-z0-9_.-]{0,63}$"
 
     /// The arguments of `function`: parameter elements, then the end marker. Throws for a
     /// schema this format cannot spell (naming the keyword).
     func arguments(_ function: FunctionDefinition) throws -> GrammarSpec {
-        guard case .object(let root) = function.parameters ?? ["type": "object", "properties": .object([:])] else {
-            throw GrammarError.invalidSchema("parameters must be an object schema")
-        }
-        if let key = root.keys.sorted().first(where: { !Self.rootKeys.contains($0) }) {
-            throw GrammarError.unsupportedKeyword(key, detail: "not supported at the top of a tool's parameters this model writes as XML-style elements")
-        }
-        if let type = root["type"], type != .string("object") {
-            throw GrammarError.invalidSchema("parameters must have type \"object\"")
-        }
-        let properties = root["properties"]?.objectValue ?? [:]
-        let required = Set((root["required"]?.arrayValue ?? []).compactMap(\.stringValue))
-        if let missing = required.sorted().first(where: { properties[$0] == nil }) {
-            throw GrammarError.unsupportedKeyword("required", detail: "'\(missing)' is not among the declared properties")
-        }
-        // Each property's schema is compiled alone: it carries the root's definitions along for its `$ref`s.
-        let definitions = root.filter { $0.key == "$defs" || $0.key == "definitions" }
-        func valueSchema(_ schema: JSONValue) -> JSONValue {
-            guard case .object(var object) = schema else { return schema }
-            for (key, value) in definitions where object[key] == nil { object[key] = value }
-            return .object(object)
-        }
+        let parameters = try ToolParameters(function, writtenAs: "XML-style elements")
         var parts: [GrammarSpec] = []
-        for (name, schema) in properties {
-            let element = self.element(name: .literal(name), value: value(valueSchema(schema)), isString: Self.isString(schema))
-            parts.append(required.contains(name) ? element : .repeated(element, min: 0, max: 1))
+        for (name, schema) in parameters.properties {
+            let element = self.element(name: .literal(name), value: value(parameters.compilable(schema)), isString: Self.isString(schema))
+            parts.append(parameters.required.contains(name) ? element : .repeated(element, min: 0, max: 1))
         }
-        if properties.isEmpty, root["additionalProperties"] != .bool(false) {
+        if let undeclared = parameters.undeclared {
             let name = GrammarSpec.rawString(schema: ["type": "string", "pattern": .string(Self.freeNamePattern)],
                                              excluding: keyClose.trimmingCharacters(in: .newlines))
-            let value = GrammarSpec.json(schema: valueSchema(root["additionalProperties"] ?? .bool(true)))
+            let value = GrammarSpec.json(schema: parameters.compilable(undeclared))
             parts.append(.repeated(element(name: name, value: value, isString: false), min: 0, max: nil))
         }
         return .sequence(parts + [.literal(end)])
