@@ -23,6 +23,20 @@ final class ToolCallFormatStreamingTests: XCTestCase {
         XCTAssertEqual(p.finish(), [])
     }
 
+    /// LFM2's Python keyword arguments stream too: a quoted value as it is written, any other
+    /// value when it ends; commas, brackets and escapes inside values do not end them early.
+    func testPythonKeywordArgumentsStreamAsTheyArrive() throws {
+        var p = ToolCallFormat.lfm2.makeParser(tools: testTools)
+        XCTAssertEqual(p.feed("<|tool_call_start|>[search(query='it\\'s, (ok)"),
+                       [.toolCallStarted(index: 0, name: "search", id: nil), .argumentsDelta(index: 0, fragment: "{\"query\":\"it's, (ok)")])
+        XCTAssertEqual(p.feed(" \\u00e9\\n', filters={\"tags\": [\")\", 1]}"),
+                       [.argumentsDelta(index: 0, fragment: " \\u00e9\\n\",\"filters\":")])
+        XCTAssertEqual(p.feed(", exact=True, limit=None)]<|tool_call_end|>"),
+                       [.argumentsDelta(index: 0, fragment: "{\"tags\":[\")\",1]},\"exact\":true,\"limit\":null}"),
+                        .toolCallFinished(index: 0)])
+        XCTAssertEqual(p.finish(), [])
+    }
+
     func testNoTextDeltaEverContainsATriggerWhileStreaming() throws {
         for format in ToolCallFormat.allCases {
             let text = format.render(calls: [weatherCall, addCall], content: "Checking now.")

@@ -26,12 +26,13 @@ struct ParsePlan {
         case gemmaArguments
         /// What follows Llama 3.1's `<|python_tag|>`: a JSON call object (`{…}`), a built-in tool
         /// call `NAME.call(key="value", …)`, or raw Python code (a call of the `python` tool).
-        /// Replaced by one of the next two steps (or `jsonCalls`) once the output decides.
+        /// Replaced by `pythonArguments`, `pythonCode` or `jsonCalls` once the output decides.
         case pythonTag(JSONCallKeys)
-        /// The keyword arguments of `NAME.call(…)`, through the closing parenthesis.
-        case pythonCall
         /// Raw code, through the end of the output or an end-of-message token.
         case pythonCode
+        /// Python keyword arguments through the closing parenthesis (LFM2's calls, Llama's
+        /// `NAME.call(…)`), streamed as they come.
+        case pythonArguments
     }
 
     enum NameStyle {

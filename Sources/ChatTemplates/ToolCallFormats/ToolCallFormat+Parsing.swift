@@ -206,7 +206,7 @@ extension ToolCallFormat {
                              reasoning: think)
         case .lfm2:
             // The section ends at `]`; its `<|tool_call_end|>` token is dropped from the text after it.
-            return ParsePlan(triggers: [trigger("<|tool_call_start|>[", [name(["("]), .begin, .pythonCall], next: ",", end: "]")],
+            return ParsePlan(triggers: [trigger("<|tool_call_start|>[", [name(["("]), .begin, .pythonArguments], next: ",", end: "]")],
                              reasoning: think, dropMarkers: ["<|tool_call_end|>".bytes])
         case .kimiK2:
             let steps: [Step] = [name(["<|tool_call_argument_begin|>"], style: .kimi), .begin, .jsonArguments,

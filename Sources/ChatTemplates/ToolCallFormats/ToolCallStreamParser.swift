@@ -67,7 +67,7 @@ public struct ToolCallStreamParser: Sendable {
         case calls(CallsState)
         case xml(XMLState)
         case gemma(GemmaState)
-        case python(PythonCallState)
+        case pythonArguments(PythonArgumentsState)
 
         var isIdle: Bool { if case .none = self { return true } else { return false } }
     }
@@ -293,8 +293,8 @@ public struct ToolCallStreamParser: Sendable {
         case .xmlArguments(let style): result = readXMLArguments(style, &c)
         case .gemmaArguments: result = readGemmaArguments(&c)
         case .pythonTag(let keys): result = readPythonTag(keys, final: final, &c)
-        case .pythonCall: result = readPythonCall(&c)
         case .pythonCode: result = readPythonCode(final: final, &c)
+        case .pythonArguments: result = readPythonArguments(&c)
         }
         switch result {
         case .needMore:
