@@ -120,11 +120,11 @@ struct OutputGrammar {
         var argumentsOf: [String: GrammarSpec] = [:]
         for function in plan.functions {
             do {
-                switch syntax.argumentsEncoding {
-                case .json: argumentsOf[function.name] = arguments(function)
-                case .xmlParameters: argumentsOf[function.name] = try XMLParameterGrammar(syntax.argumentsEncoding)!.arguments(function)
-                case .gemma: argumentsOf[function.name] = try GemmaArgumentGrammar().arguments(function)
-                case .pythonKeywords: argumentsOf[function.name] = try PythonArgumentGrammar().arguments(function)
+                argumentsOf[function.name] = switch syntax.argumentsEncoding {
+                case .json: arguments(function)
+                case .xmlParameters: try XMLParameterGrammar(syntax.argumentsEncoding)!.arguments(function)
+                case .gemma: try GemmaArgumentGrammar().arguments(function)
+                case .pythonKeywords: try PythonArgumentGrammar().arguments(function)
                 }
             } catch let problem as GrammarError {
                 throw UnenforceableParameters(function: function.name, problem: problem)

@@ -37,6 +37,15 @@ final class ToolCallFormatStreamingTests: XCTestCase {
         XCTAssertEqual(p.finish(), [])
     }
 
+    /// A call's Python argument list is bounded, quoted values included.
+    func testPythonKeywordArgumentsAreBounded() {
+        var p = ToolCallFormat.lfm2.makeParser(tools: testTools)
+        var events = p.feed("<|tool_call_start|>[search(query='")
+        for _ in 0..<80 { events += p.feed(String(repeating: "x", count: 1_000)) }
+        XCTAssertTrue(events.contains { if case .malformedToolCall = $0 { return true } else { return false } },
+                      "an 80 KB argument list was not refused")
+    }
+
     func testNoTextDeltaEverContainsATriggerWhileStreaming() throws {
         for format in ToolCallFormat.allCases {
             let text = format.render(calls: [weatherCall, addCall], content: "Checking now.")

@@ -19,8 +19,8 @@ extension ToolCallStreamParser {
         var types: [String] = []
     }
 
-    /// Longest unquoted value or key read.
-    private static let maxBareBytes = 65_536
+    /// Longest argument list read (as the whole-list reader this replaced allowed).
+    private static let maxArgumentBytes = 65_536
 
     mutating func readPythonArguments(_ c: inout CallState) -> StepResult {
         var s: PythonArgumentsState
@@ -29,6 +29,7 @@ extension ToolCallStreamParser {
         defer { sink.arguments(nextIndex, out) }
         func wait() -> StepResult { c.sub = .pythonArguments(s); return .needMore }
         while true {
+            if c.raw.count > Self.maxArgumentBytes { return .fail("call arguments too long") }
             switch s.phase {
             case .key:
                 let j = skipSpace(from: pos)
@@ -115,7 +116,6 @@ extension ToolCallStreamParser {
                 }
                 s.bare += buffer[pos..<i]
                 take(i - pos, &c)
-                if s.bare.count > Self.maxBareBytes { return .fail("argument value too long") }
                 guard ended else { return wait() }
                 let text = String(decoding: s.bare, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
                 guard !text.isEmpty else { return .fail("missing argument value") }
